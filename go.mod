@@ -1,0 +1,24 @@
+module sls2siem
+
+go 1.24
+
+require (
+	github.com/aliyun/aliyun-log-go-sdk v0.1.127
+	github.com/aliyun/fc-runtime-go-sdk v0.3.1
+	github.com/gogo/protobuf v1.3.2
+	github.com/klauspost/compress v1.17.8
+	github.com/leodido/go-syslog/v4 v4.6.0
+	github.com/pierrec/lz4/v4 v4.1.22
+)
+
+require (
+	github.com/cenkalti/backoff v2.2.1+incompatible // indirect
+	github.com/go-kit/kit v0.10.0 // indirect
+	github.com/go-logfmt/logfmt v0.5.1 // indirect
+	github.com/golang/protobuf v1.5.2 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	go.uber.org/atomic v1.10.0 // indirect
+	golang.org/x/net v0.1.0 // indirect
+	google.golang.org/protobuf v1.28.1 // indirect
+	gopkg.in/natefinch/lumberjack.v2 v2.0.0 // indirect
+)

@@ -1,0 +1,28 @@
+package config
+
+// Names of the environment variables the shipper reads.
+const (
+	VarSyslogHost           = "SYSLOG_HOST"
+	VarSyslogPort           = "SYSLOG_PORT"
+	VarSyslogProtocol       = "SYSLOG_PROTOCOL"
+	VarSyslogFraming        = "SYSLOG_FRAMING"
+	VarSyslogFacility       = "SYSLOG_FACILITY"
+	VarSyslogSeverity       = "SYSLOG_SEVERITY"
+	VarSyslogHostname       = "SYSLOG_HOSTNAME"
+	VarSyslogTag            = "SYSLOG_TAG"
+	VarSyslogMaxMessageSize = "SYSLOG_MAX_MESSAGE_SIZE"
+	VarSyslogDialTimeout    = "SYSLOG_DIAL_TIMEOUT"
+	VarSyslogWriteTimeout   = "SYSLOG_WRITE_TIMEOUT"
+	VarSyslogIdleTimeout    = "SYSLOG_IDLE_TIMEOUT"
+	VarSLSPullCount         = "SLS_PULL_COUNT"
+	VarDeadlineMargin       = "SHIP_DEADLINE_MARGIN"
+	VarLogLevel             = "LOG_LEVEL"
+)
+
+// Vars lists every variable Parse reads, in the order of the README table.
+var Vars = []string{
+	VarSyslogHost, VarSyslogPort, VarSyslogProtocol, VarSyslogFraming,
+	VarSyslogFacility, VarSyslogSeverity, VarSyslogHostname, VarSyslogTag,
+	VarSyslogMaxMessageSize, VarSyslogDialTimeout, VarSyslogWriteTimeout,
+	VarSyslogIdleTimeout, VarSLSPullCount, VarDeadlineMargin, VarLogLevel,
+}

@@ -1,0 +1,49 @@
+package fcruntime
+
+import (
+	"context"
+	"os"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+)
+
+// EnvRuntimeAPI is set by FC's go1 runtime; its presence selects that
+// contract.
+const EnvRuntimeAPI = "FC_RUNTIME_API"
+
+// InGo1 reports whether the process runs under FC's go1 runtime.
+func InGo1() bool { return os.Getenv(EnvRuntimeAPI) != "" }
+
+// StartGo1 serves h through the go1 runtime API. It does not return.
+func StartGo1(h Handler) {
+	fc.RegisterInitializerFunction(func(ctx context.Context) {})
+	fc.RegisterPreFreezeFunction(func(ctx context.Context) {})
+	fc.RegisterPreStopFunction(func(ctx context.Context) { h.PreStop(ctx) })
+	fc.Start(func(ctx context.Context, payload []byte) (rawJSON, error) {
+		req := Request{Payload: payload}
+		if fctx, ok := fccontext.FromContext(ctx); ok {
+			req.ID = fctx.RequestID
+			req.Credentials = Credentials{
+				AccessKeyID:     fctx.Credentials.AccessKeyId,
+				AccessKeySecret: fctx.Credentials.AccessKeySecret,
+				SecurityToken:   fctx.Credentials.SecurityToken,
+			}
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			req.Deadline = dl
+		}
+		return h.Invoke(ctx, req)
+	})
+}
+
+// rawJSON is returned to the SDK, which marshals it as it is.
+type rawJSON []byte
+
+// MarshalJSON returns r itself.
+func (r rawJSON) MarshalJSON() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte("null"), nil
+	}
+	return r, nil
+}

@@ -1,0 +1,86 @@
+// Command localcloud ships the sample logstore through the real function
+// binary on a local cloud: SLS emulator, FC emulator, SLS-trigger simulator
+// and a syslog receiver (embedded, or the real one named by SYSLOG_HOST).
+// It is what `make run` runs.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"sls2siem/internal/localcloud"
+	"sls2siem/internal/localcloud/fcemu"
+)
+
+func main() {
+	function := flag.String("function", "bin/sls2siem", "the built function binary")
+	contract := flag.String("contract", "custom", "FC contract: custom (FC 3.0 custom runtime) or go1")
+	data := flag.String("data", "testdata/logstore", "the sample logstore directory")
+	interval := flag.Duration("interval", 500*time.Millisecond, "the trigger interval")
+	retries := flag.Int("max-retry", 3, "the trigger's maxRetryTime")
+	timeout := flag.Duration("timeout", 60*time.Second, "the function timeout")
+	concurrency := flag.Int("concurrency", 2, "the instance concurrency")
+	quiet := flag.Bool("quiet", false, "do not print the received messages")
+	verbose := flag.Bool("v", false, "print the function's own log lines")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	var messages io.Writer = os.Stdout
+	if *quiet {
+		messages = nil
+	}
+	var fnLog io.Writer
+	if *verbose {
+		fnLog = os.Stderr
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SYSLOG_") || strings.HasPrefix(kv, "SLS_") ||
+			strings.HasPrefix(kv, "SHIP_") || strings.HasPrefix(kv, "LOG_LEVEL=") {
+			env = append(env, kv)
+		}
+	}
+	res, err := localcloud.Run(ctx, localcloud.Options{
+		Function:     *function,
+		Contract:     fcemu.Contract(*contract),
+		DataDir:      *data,
+		Env:          env,
+		Interval:     *interval,
+		MaxRetryTime: *retries,
+		RetryDelay:   *interval,
+		Timeout:      *timeout,
+		Concurrency:  *concurrency,
+		Messages:     messages,
+		FunctionLog:  fnLog,
+	})
+	if res != nil {
+		fmt.Fprintf(os.Stderr, "\nlocal cloud summary: %d logs in the sample logstore; %d shipped by the function to %s in %d ranges (%d invocations, %s contract)",
+			res.Logs, res.Shipped, res.Receiver, res.Ranges, res.Invocations, *contract)
+		if res.Received >= 0 {
+			fmt.Fprintf(os.Stderr, "; %d received", res.Received)
+		}
+		fmt.Fprintf(os.Stderr, "; %s\n", res.Duration.Round(time.Millisecond))
+		for _, f := range res.Failed {
+			fmt.Fprintf(os.Stderr, "FAILED shard %d [%s, %s) after %d tries: %s\n", f.Shard, f.BeginCursor, f.EndCursor, f.Try, f.Err)
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "localcloud:", err)
+		os.Exit(1)
+	case len(res.Failed) > 0:
+		fmt.Fprintf(os.Stderr, "localcloud: %d ranges could not be shipped after the trigger's retries\n", len(res.Failed))
+		os.Exit(1)
+	case res.Received >= 0 && res.Received != int64(res.Logs):
+		fmt.Fprintf(os.Stderr, "localcloud: the receiver got %d messages, want %d\n", res.Received, res.Logs)
+		os.Exit(1)
+	}
+}

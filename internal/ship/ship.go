@@ -1,0 +1,203 @@
+// Package ship ships one SLS trigger invocation: it decodes the event,
+// reads the shard's cursor range, formats every log and writes it to the
+// syslog receiver, and answers success only when every log was written.
+package ship
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/format"
+	"sls2siem/internal/logstore"
+	"sls2siem/internal/transport"
+	"sls2siem/internal/trigger"
+)
+
+// Invocation is one call of the function.
+type Invocation struct {
+	RequestID   string
+	Event       []byte
+	Credentials logstore.Credentials
+}
+
+// Summary is the function's answer, and the fields of its log line.
+type Summary struct {
+	RequestID   string `json:"requestId,omitempty"`
+	Project     string `json:"project"`
+	Logstore    string `json:"logstore"`
+	Shard       int    `json:"shard"`
+	BeginCursor string `json:"beginCursor"`
+	EndCursor   string `json:"endCursor"`
+	LogGroups   int64  `json:"logGroups"`
+	Logs        int64  `json:"logs"`
+	Bytes       int64  `json:"bytes"`
+	Truncated   int64  `json:"truncated"`
+	DurationMS  int64  `json:"durationMs"`
+}
+
+// Shipper holds what lives as long as the function instance: the
+// configuration, the SLS HTTP transport and the syslog connection pool.
+// It is safe for concurrent invocations.
+type Shipper struct {
+	cfg    config.Config
+	log    *slog.Logger
+	header *format.RFC5424
+	sls    http.RoundTripper
+	pool   *transport.Pool
+}
+
+// New returns a Shipper for cfg.
+func New(cfg config.Config, log *slog.Logger) *Shipper {
+	s := cfg.Syslog
+	return &Shipper{
+		cfg:    cfg,
+		log:    log,
+		header: format.NewRFC5424(s.Facility, s.Severity, s.Hostname, s.AppName),
+		sls:    logstore.NewTransport(),
+		pool: transport.NewPool(transport.Config{
+			Network:      s.Protocol,
+			Address:      s.Address(),
+			Framing:      s.Framing,
+			DialTimeout:  s.DialTimeout,
+			WriteTimeout: s.WriteTimeout,
+			IdleTimeout:  s.IdleTimeout,
+		}),
+	}
+}
+
+// Close closes the pooled syslog connections (FC's pre-stop).
+func (s *Shipper) Close() error { return s.pool.Close() }
+
+// Ship ships the range named by inv.Event. It stops DeadlineMargin before
+// ctx's deadline. The Summary counts what was written even on error.
+func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err error) {
+	start := time.Now()
+	sum.RequestID = inv.RequestID
+	defer func() {
+		sum.DurationMS = time.Since(start).Milliseconds()
+		s.logResult(ctx, sum, err)
+	}()
+	ev, err := trigger.Parse(inv.Event)
+	if err != nil {
+		return sum, err
+	}
+	src := ev.Source
+	sum.Project, sum.Logstore, sum.Shard = src.ProjectName, src.LogstoreName, src.ShardID
+	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
+
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-s.cfg.DeadlineMargin))
+		defer cancel()
+	}
+	err = s.shipRange(ctx, ev, inv.Credentials, &sum)
+	if err != nil {
+		err = fmt.Errorf("ship project %s logstore %s shard %d [%s, %s): %w; %d logs were written before the failure, the whole range must be retried",
+			src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor, err, sum.Logs)
+	}
+	return sum, err
+}
+
+func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstore.Credentials, sum *Summary) error {
+	src := ev.Source
+	reader := logstore.NewReader(ctx, logstore.Range{
+		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName,
+		Shard: src.ShardID, Begin: src.BeginCursor, End: src.EndCursor,
+	}, creds, logstore.Options{Transport: s.sls, PullCount: s.cfg.PullCount})
+
+	sc := s.cfg.Syslog
+	enc := format.NewEncoder(s.header, sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF, sc.MaxMessageSize)
+	var conn *transport.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close() // only reached on error: success hands it back below
+		}
+	}()
+	buf := make([]byte, 0, 4096)
+	for {
+		batch, err := reader.Next(ctx)
+		if errors.Is(err, logstore.ErrDone) {
+			break
+		}
+		if err != nil {
+			return s.deadlineHint(ctx, err)
+		}
+		if len(batch.Groups) == 0 {
+			continue
+		}
+		if conn == nil {
+			if conn, err = s.pool.Get(ctx); err != nil {
+				return s.deadlineHint(ctx, err)
+			}
+			if dl, ok := ctx.Deadline(); ok {
+				conn.SetDeadline(dl)
+			}
+		}
+		var written, truncated int64
+		var size int64
+		for _, g := range batch.Groups {
+			grp := format.NewGroup(g)
+			for _, l := range g.Logs {
+				var cut bool
+				buf, cut = enc.Append(buf[:0], grp, l)
+				if cut {
+					truncated++
+				}
+				if err := conn.Write(buf); err != nil {
+					return s.deadlineHint(ctx, err)
+				}
+				written++
+				size += int64(len(buf))
+			}
+		}
+		if err := conn.Flush(); err != nil {
+			return s.deadlineHint(ctx, err)
+		}
+		sum.LogGroups += int64(len(batch.Groups))
+		sum.Logs += written
+		sum.Bytes += size
+		sum.Truncated += truncated
+	}
+	if conn != nil {
+		s.pool.Put(conn)
+		conn = nil
+	}
+	return nil
+}
+
+// deadlineHint says so when an error comes from the invocation running out
+// of time.
+func (s *Shipper) deadlineHint(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (stopped %s before the invocation's deadline, %s)", err, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
+	}
+	return err
+}
+
+func (s *Shipper) logResult(ctx context.Context, sum Summary, err error) {
+	attrs := []slog.Attr{
+		slog.String("requestId", sum.RequestID),
+		slog.String("project", sum.Project),
+		slog.String("logstore", sum.Logstore),
+		slog.Int("shard", sum.Shard),
+		slog.String("beginCursor", sum.BeginCursor),
+		slog.String("endCursor", sum.EndCursor),
+		slog.Int64("logGroups", sum.LogGroups),
+		slog.Int64("logs", sum.Logs),
+		slog.Int64("bytes", sum.Bytes),
+		slog.Int64("truncated", sum.Truncated),
+		slog.Int64("durationMs", sum.DurationMS),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))
+		s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "invocation failed", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.String("outcome", "success"))
+	s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "invocation shipped", attrs...)
+}

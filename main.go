@@ -1,0 +1,217 @@
+// Command sls2siem is a Function Compute function that ships the logs of one
+// SLS shard's cursor range, handed to it by an SLS trigger, to a SIEM's
+// syslog receiver.
+//
+// The data flows one way: trigger event (internal/trigger) → log reader
+// (internal/logstore) → formatter (internal/format) → syslog sender
+// (internal/transport), driven per invocation by internal/ship and served
+// under FC's go1 or custom runtime by internal/fcruntime.
+//
+// Usage:
+//
+//	sls2siem                 under FC: go1 when FC_RUNTIME_API is set, else the custom runtime server
+//	sls2siem serve           the FC 3.0 custom runtime HTTP server (FC_SERVER_PORT, default 9000)
+//	sls2siem ship -event F   ship one event from file F (- for stdin) with credentials from ALIBABA_CLOUD_* variables
+//	sls2siem check           validate the configuration in the environment and print it
+//	sls2siem version
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/fcruntime"
+	"sls2siem/internal/logstore"
+	"sls2siem/internal/ship"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch {
+	case cmd == "" && fcruntime.InGo1():
+		fcruntime.StartGo1(newFunction())
+		return 0
+	case cmd == "serve" || (cmd == "" && inCustomRuntime()):
+		return serve()
+	case cmd == "ship":
+		return shipOnce(args[1:])
+	case cmd == "check":
+		return check()
+	case cmd == "version":
+		fmt.Println("sls2siem", version)
+		return 0
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		if cmd == "" || cmd == "help" || cmd == "-h" || cmd == "--help" {
+			return 0
+		}
+		return 2
+	}
+}
+
+const usage = `sls2siem ships SLS logs to a SIEM over syslog, as a Function Compute function.
+
+Usage:
+  sls2siem                 under FC: go1 runtime when FC_RUNTIME_API is set, custom runtime when FC_SERVER_PORT is
+  sls2siem serve           run the FC 3.0 custom runtime HTTP server (FC_SERVER_PORT, default 9000)
+  sls2siem ship -event F   ship one SLS trigger event from file F (- for stdin); credentials from
+                           ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
+  sls2siem check           validate the SYSLOG_* / SLS_* configuration and print it
+  sls2siem version
+
+Configuration comes from environment variables: see README.md.
+`
+
+func inCustomRuntime() bool {
+	return os.Getenv(fcruntime.EnvServerPort) != "" || os.Getenv("FC_FUNCTION_NAME") != ""
+}
+
+// function is the FC handler: the Shipper, or the configuration error that
+// every invocation reports (FC shows it) instead of a crash loop.
+type function struct {
+	shipper *ship.Shipper
+	cfgErr  error
+	log     *slog.Logger
+}
+
+func newFunction() *function {
+	cfg, err := config.FromEnv()
+	log := newLogger(cfg.LogLevel)
+	if err != nil {
+		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", err.Error())
+		return &function{cfgErr: err, log: log}
+	}
+	log.Info("cold start", "version", version, "config", cfg.LogValue())
+	return &function{shipper: ship.New(cfg, log), log: log}
+}
+
+func (f *function) Invoke(ctx context.Context, req fcruntime.Request) ([]byte, error) {
+	if f.cfgErr != nil {
+		return nil, f.cfgErr
+	}
+	sum, err := f.shipper.Ship(ctx, ship.Invocation{
+		RequestID: req.ID,
+		Event:     req.Payload,
+		Credentials: logstore.Credentials{
+			AccessKeyID:     req.Credentials.AccessKeyID,
+			AccessKeySecret: req.Credentials.AccessKeySecret,
+			SecurityToken:   req.Credentials.SecurityToken,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sum)
+}
+
+func (f *function) PreStop(ctx context.Context) {
+	if f.shipper == nil {
+		return
+	}
+	if err := f.shipper.Close(); err != nil {
+		f.log.Warn("pre-stop: closing syslog connections", "error", err.Error())
+	}
+}
+
+func serve() int {
+	fn := newFunction()
+	addr, err := fcruntime.ServerAddr()
+	if err != nil {
+		fn.log.Error(err.Error())
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := fcruntime.Serve(ctx, addr, fn, fn.log); err != nil {
+		fn.log.Error(err.Error())
+		return 1
+	}
+	return 0
+}
+
+func shipOnce(args []string) int {
+	fs := flag.NewFlagSet("ship", flag.ContinueOnError)
+	eventPath := fs.String("event", "", "file holding the SLS trigger event (- for stdin)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "deadline of the invocation")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *eventPath == "" {
+		fmt.Fprintln(os.Stderr, "ship: -event is required")
+		return 2
+	}
+	event, err := readEvent(*eventPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ship:", err)
+		return 1
+	}
+	fn := newFunction()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	defer fn.PreStop(ctx)
+	out, err := fn.Invoke(ctx, fcruntime.Request{
+		ID:      "local",
+		Payload: event,
+		Credentials: fcruntime.Credentials{
+			AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+			AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+			SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ship:", err)
+		return 1
+	}
+	fmt.Println(string(out))
+	return 0
+}
+
+func readEvent(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the event: %w", err)
+	}
+	return b, nil
+}
+
+func check() int {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	out, _ := json.MarshalIndent(cfg, "", "  ")
+	fmt.Println(string(out))
+	return 0
+}
+
+// newLogger returns the JSON logger of the function's own log lines.
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
