@@ -108,7 +108,7 @@ func (s *Simulator) shardRound(ctx context.Context, shard int, begin string) (st
 	}
 
 	var last Attempt
-	for try := 0; try <= s.cfg.MaxRetryTime; try++ {
+	for try := 0; try < s.cfg.MaxRetryTime; try++ {
 		if try > 0 && s.cfg.RetryDelay > 0 {
 			t := time.NewTimer(s.cfg.RetryDelay)
 			select {
@@ -119,7 +119,7 @@ func (s *Simulator) shardRound(ctx context.Context, shard int, begin string) (st
 			}
 		}
 		last = s.attempt(ctx, body, ev, try)
-		if ctx.Err() != nil {
+		if last.Err != "" && ctx.Err() != nil {
 			return begin, rep, ctx.Err() // interrupted, not failed: keep the range
 		}
 		rep.Attempts = append(rep.Attempts, last)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,8 +150,8 @@ type recorder struct {
 	calls []call
 	// fail, if set, reports whether the invocation should fail.
 	fail func(ev events.SlsEvent, retry string) bool
-	// seen, if set, runs after each invocation is recorded.
-	seen func(n int)
+	// seen, if set, runs after the n-th invocation, of ev, is recorded.
+	seen func(n int, ev events.SlsEvent)
 }
 
 func (r *recorder) Invoke(ctx context.Context, event []byte) (*fcemu.Result, error) {
@@ -169,7 +170,7 @@ func (r *recorder) InvokeWithHeaders(ctx context.Context, event []byte, h http.H
 	fail, seen := r.fail, r.seen
 	r.mu.Unlock()
 	if seen != nil {
-		defer seen(n)
+		defer seen(n, ev)
 	}
 	id := fmt.Sprintf("req-%d", n)
 	if fail != nil && fail(ev, retry) {
@@ -463,7 +464,10 @@ func TestRunUntilCaughtUp(t *testing.T) {
 	// New data arrives while the first invocation runs, so a second round
 	// has work; the third finds none.
 	var once sync.Once
-	rec.seen = func(int) { once.Do(func() { c.add(t, 1, time.Second) }) }
+	rec.seen = func(_ int, ev events.SlsEvent) {
+		// The shard's end cursor was read before this invocation.
+		once.Do(func() { c.add(t, *ev.Source.ShardID, time.Second) })
+	}
 	s := newSim(t, c.config(), rec)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -483,7 +487,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rec := &recorder{}
-	rec.seen = func(n int) {
+	rec.seen = func(n int, _ events.SlsEvent) {
 		if n == 1 {
 			c.add(t, 0, time.Second) // picked up by a later round
 		} else {
@@ -506,12 +510,14 @@ func TestCancelKeepsRange(t *testing.T) {
 	c.add(t, 0, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	failing := true
+	var failing atomic.Bool
+	failing.Store(true)
 	rec := &recorder{fail: func(events.SlsEvent, string) bool {
-		if failing {
-			cancel() // ends the round while it waits to retry
+		if failing.Load() {
+			cancel() // ends the round during the failed attempt
+			return true
 		}
-		return failing
+		return false
 	}}
 	cfg := c.config()
 	cfg.MaxRetryTime = 5
@@ -520,9 +526,7 @@ func TestCancelKeepsRange(t *testing.T) {
 	if _, err := s.Round(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Round = %v, want context.Canceled", err)
 	}
-	rec.mu.Lock()
-	failing = false
-	rec.mu.Unlock()
+	failing.Store(false)
 	rep := round(t, s)
 	if len(rep.Attempts) != 1 || rep.Attempts[0].BeginCursor != c.cursor(t, 0, "begin") {
 		t.Errorf("after cancel: %+v, want the interrupted range again", rep.Attempts)

@@ -1,0 +1,133 @@
+package fcruntime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type recordingHandler struct {
+	got      Request
+	deadline time.Time
+	err      error
+	preStops atomic.Int32
+}
+
+func (h *recordingHandler) Invoke(ctx context.Context, req Request) ([]byte, error) {
+	h.got = req
+	h.deadline, _ = ctx.Deadline()
+	if h.err != nil {
+		return nil, h.err
+	}
+	return []byte(`{"logs":3}`), nil
+}
+
+func (h *recordingHandler) PreStop(ctx context.Context) { h.preStops.Add(1) }
+
+func server(t *testing.T, h Handler) *httptest.Server {
+	srv := httptest.NewServer(NewServeMux(h, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestInvokeCarriesEventCredentialsAndDeadline(t *testing.T) {
+	h := &recordingHandler{}
+	srv := server(t, h)
+	deadline := time.Now().Add(42 * time.Second).Truncate(time.Millisecond)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/invoke", strings.NewReader(`{"source":{}}`))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("x-fc-request-id", "req-1")
+	req.Header.Set("x-fc-access-key-id", "STS.id")
+	req.Header.Set("x-fc-access-key-secret", "secret")
+	req.Header.Set("x-fc-security-token", "token")
+	req.Header.Set("x-fc-function-deadline", strconv.FormatInt(deadline.UnixMilli(), 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"logs":3}` {
+		t.Fatalf("answer %d %s", resp.StatusCode, body)
+	}
+	g := h.got
+	if g.ID != "req-1" || string(g.Payload) != `{"source":{}}` ||
+		g.Credentials != (Credentials{"STS.id", "secret", "token"}) || !g.Deadline.Equal(deadline) {
+		t.Errorf("request = %+v", g)
+	}
+	if !h.deadline.Equal(deadline) {
+		t.Errorf("context deadline %v, want %v", h.deadline, deadline)
+	}
+}
+
+func TestInvokeErrorIsAFunctionError(t *testing.T) {
+	h := &recordingHandler{err: errors.New("trigger event: field source.endpoint is missing")}
+	srv := server(t, h)
+	resp, err := http.Post(srv.URL+"/invoke", "application/octet-stream", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var eb ErrorBody
+	if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode < 300 || resp.Header.Get("x-fc-status") != "404" || eb.Message != h.err.Error() {
+		t.Errorf("error answer: %d %q %+v", resp.StatusCode, resp.Header.Get("x-fc-status"), eb)
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	h := &recordingHandler{}
+	srv := server(t, h)
+	for _, c := range []struct{ method, path string }{
+		{http.MethodPost, "/initialize"}, {http.MethodGet, "/pre-freeze"}, {http.MethodGet, "/pre-stop"},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s %s: %d", c.method, c.path, resp.StatusCode)
+		}
+	}
+	if h.preStops.Load() != 1 {
+		t.Errorf("pre-stop reached the handler %d times, want 1", h.preStops.Load())
+	}
+}
+
+func TestRequestDeadline(t *testing.T) {
+	now := time.Unix(1000, 0)
+	h := http.Header{}
+	if !requestDeadline(h, now).IsZero() {
+		t.Error("no headers: want no deadline")
+	}
+	h.Set("x-fc-function-timeout", "30")
+	if got := requestDeadline(h, now); !got.Equal(now.Add(30 * time.Second)) {
+		t.Errorf("timeout header: %v", got)
+	}
+	h.Set("x-fc-function-deadline", "1005000")
+	if got := requestDeadline(h, now); !got.Equal(time.Unix(1005, 0)) {
+		t.Errorf("deadline header: %v", got)
+	}
+}
+
+func TestCredentialsPrintRedacted(t *testing.T) {
+	c := Credentials{"STS.id", "the-secret", "the-token"}
+	for _, s := range []string{c.String(), c.GoString()} {
+		if strings.Contains(s, "the-secret") || strings.Contains(s, "the-token") || !strings.Contains(s, "STS.id") {
+			t.Errorf("credentials print as %q", s)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package logstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/gogo/protobuf/proto"
+
+	"sls2siem/internal/localcloud/slsemu"
+)
+
+var sts = Credentials{AccessKeyID: "STS.reader", AccessKeySecret: "reader-secret", SecurityToken: "reader-token"}
+
+// emulator starts the SLS emulator with one logstore holding groups log
+// groups of three logs each on shard 0.
+func emulator(t *testing.T, groups int) (*slsemu.Server, Range) {
+	t.Helper()
+	emu := slsemu.New()
+	emu.AddCredential(slsemu.Credential{AccessKeyID: sts.AccessKeyID, AccessKeySecret: sts.AccessKeySecret, SecurityToken: sts.SecurityToken})
+	endpoint, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	if err := emu.CreateLogstore("proj", "store", 2); err != nil {
+		t.Fatal(err)
+	}
+	for g := 0; g < groups; g++ {
+		lg := &sls.LogGroup{Topic: proto.String("t"), Source: proto.String("s")}
+		for i := 0; i < 3; i++ {
+			lg.Logs = append(lg.Logs, &sls.Log{Time: proto.Uint32(uint32(1732500000 + g)), Contents: []*sls.LogContent{
+				{Key: proto.String("n"), Value: proto.String(string(rune('a'+g%26)) + string(rune('0'+i)))},
+			}})
+		}
+		if _, err := emu.Append("proj", "store", 0, lg, time.Unix(int64(1732500000+g), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin, _ := emu.Cursor("proj", "store", 0, "begin")
+	end, _ := emu.Cursor("proj", "store", 0, "end")
+	return emu, Range{Endpoint: endpoint, Project: "proj", Logstore: "store", Shard: 0, Begin: begin, End: end}
+}
+
+func readAll(ctx context.Context, r *Reader) ([]*sls.LogGroup, int, error) {
+	var all []*sls.LogGroup
+	pulls := 0
+	for {
+		b, err := r.Next(ctx)
+		if errors.Is(err, ErrDone) {
+			return all, pulls, nil
+		}
+		if err != nil {
+			return all, pulls, err
+		}
+		pulls++
+		all = append(all, b.Groups...)
+	}
+}
+
+func TestReadsTheWholeRangeInOrder(t *testing.T) {
+	_, rng := emulator(t, 50)
+	r := NewReader(t.Context(), rng, sts, Options{PullCount: 7})
+	groups, pulls, err := readAll(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 50 || pulls != 8 {
+		t.Fatalf("read %d groups in %d pulls, want 50 in 8", len(groups), pulls)
+	}
+	for g, lg := range groups {
+		if lg.GetLogs()[0].GetTime() != uint32(1732500000+g) {
+			t.Fatalf("group %d out of order", g)
+		}
+	}
+	if r.Cursor() != rng.End {
+		t.Errorf("reader stopped at %s, want the end cursor %s", r.Cursor(), rng.End)
+	}
+}
+
+func TestReadsAPartialRange(t *testing.T) {
+	emu, rng := emulator(t, 20)
+	from, err := emu.Cursor("proj", "store", 0, "1732500005")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng.End = from
+	groups, _, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{PullCount: 100}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 5 {
+		t.Fatalf("[begin, cursor of group 5) gave %d groups, want 5", len(groups))
+	}
+}
+
+func TestEmptyRange(t *testing.T) {
+	_, rng := emulator(t, 3)
+	rng.Begin = rng.End
+	groups, pulls, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{}))
+	if err != nil || len(groups) != 0 || pulls != 0 {
+		t.Fatalf("empty range: %d groups, %d pulls, %v", len(groups), pulls, err)
+	}
+}
+
+func TestErrorsNameTheSLSCode(t *testing.T) {
+	_, rng := emulator(t, 3)
+	cases := map[string]struct {
+		mutate func(*Range, *Credentials)
+		code   string
+	}{
+		"wrong secret":  {func(r *Range, c *Credentials) { c.AccessKeySecret = "wrong" }, "SignatureNotMatch"},
+		"wrong token":   {func(r *Range, c *Credentials) { c.SecurityToken = "wrong" }, "Unauthorized"},
+		"bad cursor":    {func(r *Range, c *Credentials) { r.Begin = "bm90LWEtY3Vyc29y" }, "InvalidCursor"},
+		"no logstore":   {func(r *Range, c *Credentials) { r.Logstore = "nope" }, "LogStoreNotExist"},
+		"no project":    {func(r *Range, c *Credentials) { r.Project = "nope" }, "ProjectNotExist"},
+		"no such shard": {func(r *Range, c *Credentials) { r.Shard = 9 }, "ShardNotExist"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rng, creds := rng, sts
+			tc.mutate(&rng, &creds)
+			_, err := NewReader(t.Context(), rng, creds, Options{}).Next(t.Context())
+			var ce *CodeError
+			if !errors.As(err, &ce) || ce.Code != tc.code {
+				t.Fatalf("error %v, want SLS code %s", err, tc.code)
+			}
+			for _, secret := range []string{sts.AccessKeySecret, sts.SecurityToken, "wrong"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q leaks a credential", err)
+				}
+			}
+		})
+	}
+}
+
+func TestTransientServerErrorsAreRetried(t *testing.T) {
+	emu, rng := emulator(t, 10)
+	emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Status: 503, Code: "ServerBusy", Times: 2})
+	groups, _, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{}))
+	if err != nil || len(groups) != 10 {
+		t.Fatalf("after two 503s: %d groups, %v", len(groups), err)
+	}
+}
+
+func TestDeadlineStopsRetries(t *testing.T) {
+	emu, rng := emulator(t, 10)
+	emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Status: 500, Code: "InternalServerError", Times: -1})
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := NewReader(ctx, rng, sts, Options{}).Next(ctx)
+	if err == nil {
+		t.Fatal("pull succeeded against a failing server")
+	}
+	if ctx.Err() == nil {
+		t.Fatalf("the reader gave up before its deadline: %v", err)
+	}
+}
+
+func TestDialAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"proj.127.0.0.1:8080":                   "127.0.0.1:8080",
+		"proj.localhost:80":                     "localhost:80",
+		"proj.cn-hangzhou.log.aliyuncs.com:443": "proj.cn-hangzhou.log.aliyuncs.com:443",
+		"127.0.0.1:9":                           "127.0.0.1:9",
+	} {
+		if got := dialAddress(in); got != want {
+			t.Errorf("dialAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

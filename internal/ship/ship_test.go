@@ -1,0 +1,194 @@
+package ship
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+	"github.com/gogo/protobuf/proto"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/localcloud/slsemu"
+	"sls2siem/internal/logstore"
+)
+
+var creds = logstore.Credentials{AccessKeyID: "STS.ship", AccessKeySecret: "ship-secret", SecurityToken: "ship-token"}
+
+// lineSink is a TCP receiver on loopback that collects LF-framed lines and
+// counts connections.
+type lineSink struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	lines []string
+	conns []net.Conn
+	got   chan struct{}
+}
+
+func newLineSink(t *testing.T) *lineSink {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &lineSink{ln: ln, got: make(chan struct{}, 1<<16)}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns = append(s.conns, c)
+			s.mu.Unlock()
+			go func() {
+				sc := bufio.NewScanner(c)
+				sc.Buffer(nil, 1<<20)
+				for sc.Scan() {
+					s.mu.Lock()
+					s.lines = append(s.lines, sc.Text())
+					s.mu.Unlock()
+					s.got <- struct{}{}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		s.dropConnections()
+	})
+	return s
+}
+
+func (s *lineSink) wait(t *testing.T, n int) []string {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if len(s.lines) >= n {
+			out := append([]string(nil), s.lines...)
+			s.mu.Unlock()
+			return out
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.got:
+		case <-timeout:
+			t.Fatalf("sink got %d lines, want %d", len(s.lines), n)
+		}
+	}
+}
+
+func (s *lineSink) connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+func (s *lineSink) dropConnections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+}
+
+func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte) {
+	t.Helper()
+	emu := slsemu.New()
+	emu.AddCredential(slsemu.Credential{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret, SecurityToken: creds.SecurityToken})
+	endpoint, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	if err := emu.CreateLogstore("p", "s", 1); err != nil {
+		t.Fatal(err)
+	}
+	for g := 0; g < groups; g++ {
+		lg := &sls.LogGroup{Topic: proto.String("t"), Source: proto.String("src")}
+		for i := 0; i < logsPerGroup; i++ {
+			lg.Logs = append(lg.Logs, &sls.Log{Time: proto.Uint32(1732500000), Contents: []*sls.LogContent{
+				{Key: proto.String("n"), Value: proto.String(strconv.Itoa(g*logsPerGroup + i))},
+			}})
+		}
+		if _, err := emu.Append("p", "s", 0, lg, time.Unix(1732500000, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin, _ := emu.Cursor("p", "s", 0, "begin")
+	end, _ := emu.Cursor("p", "s", 0, "end")
+	sink := newLineSink(t)
+	port := sink.ln.Addr().(*net.TCPAddr).Port
+	cfg, err := config.Parse(func(k string) string {
+		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	t.Cleanup(func() { s.Close() })
+	ev, _ := json.Marshal(map[string]any{"source": map[string]any{
+		"projectName": "p", "logstoreName": "s", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
+	}})
+	return s, sink, ev
+}
+
+func TestShipsEveryLogAndReusesTheConnection(t *testing.T) {
+	s, sink, ev := setup(t, 10, 4)
+	for round := 1; round <= 2; round++ {
+		sum, err := s.Ship(t.Context(), Invocation{RequestID: "r", Event: ev, Credentials: creds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Logs != 40 || sum.LogGroups != 10 || sum.Bytes == 0 {
+			t.Fatalf("summary %+v", sum)
+		}
+		lines := sink.wait(t, 40*round)
+		for i, l := range lines[40*(round-1):] {
+			if !strings.HasSuffix(l, "||n="+strconv.Itoa(i)) {
+				t.Fatalf("round %d line %d = %q", round, i, l)
+			}
+		}
+	}
+	if n := sink.connections(); n != 1 {
+		t.Errorf("two invocations used %d connections, want 1", n)
+	}
+}
+
+func TestStalePooledConnectionIsReplaced(t *testing.T) {
+	s, sink, ev := setup(t, 5, 2)
+	if _, err := s.Ship(t.Context(), Invocation{Event: ev, Credentials: creds}); err != nil {
+		t.Fatal(err)
+	}
+	sink.wait(t, 10)
+	sink.dropConnections() // the receiver restarted while the instance was idle
+	if _, err := s.Ship(t.Context(), Invocation{Event: ev, Credentials: creds}); err != nil {
+		t.Fatal(err)
+	}
+	lines := sink.wait(t, 20)
+	if len(lines) != 20 {
+		t.Fatalf("got %d lines, want 20", len(lines))
+	}
+}
+
+func TestErrorsCarryNoSecrets(t *testing.T) {
+	s, _, ev := setup(t, 2, 2)
+	bad := creds
+	bad.AccessKeySecret = "a-wrong-secret"
+	_, err := s.Ship(t.Context(), Invocation{Event: ev, Credentials: bad})
+	if err == nil || !strings.Contains(err.Error(), "SignatureNotMatch") {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	for _, secret := range []string{"a-wrong-secret", creds.AccessKeySecret, creds.SecurityToken} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error leaks a credential: %v", err)
+		}
+	}
+}
