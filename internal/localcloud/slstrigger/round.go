@@ -108,7 +108,7 @@ func (s *Simulator) shardRound(ctx context.Context, shard int, begin string) (st
 	}
 
 	var last Attempt
-	for try := 0; try < s.cfg.MaxRetryTime; try++ {
+	for try := 0; try <= s.cfg.MaxRetryTime; try++ {
 		if try > 0 && s.cfg.RetryDelay > 0 {
 			t := time.NewTimer(s.cfg.RetryDelay)
 			select {

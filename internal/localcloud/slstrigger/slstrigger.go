@@ -89,12 +89,12 @@ type Config struct {
 type Attempt struct {
 	Shard                  int
 	BeginCursor, EndCursor string
-	TaskID                 string // the same for every attempt of a range
-	RequestID              string // FC request id, "" if the invocation never ran
-	Try                    int    // 0 for the first attempt, n for the n-th retry
-	Payload                []byte // the function's answer on success
-	Err                    string // "" on success
-	Duration               time.Duration
+	TaskID                 string        // the same for every attempt of a range
+	RequestID              string        // FC request id, "" if the invocation never ran
+	Try                    int           // 0 for the first attempt, n for the n-th retry
+	Payload                []byte        // the function's answer on success
+	Err                    string        // "" on success
+	Duration               time.Duration // the function's Result.Duration, else the call's wall time
 }
 
 // Report describes what rounds did.
@@ -113,7 +113,8 @@ func (rep *Report) add(r Report) {
 	rep.Failed = append(rep.Failed, r.Failed...)
 }
 
-// Simulator drives one trigger. Its methods must not be called concurrently.
+// Simulator drives one trigger. Rounds are serialised: concurrent calls
+// wait for each other.
 type Simulator struct {
 	cfg Config
 	inv Invoker

@@ -484,7 +484,7 @@ func TestRunUntilCaughtUp(t *testing.T) {
 func TestRun(t *testing.T) {
 	c := newCloud(t, 1)
 	c.add(t, 0, 0)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	rec := &recorder{}
 	rec.seen = func(n int, _ events.SlsEvent) {
@@ -550,3 +550,9 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// The FC emulator's instance is an Invoker that takes the retry header.
+var (
+	_ Invoker       = (*fcemu.Instance)(nil)
+	_ headerInvoker = (*fcemu.Instance)(nil)
+)
