@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,19 +45,23 @@ func TestDeadlineIsHonoured(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	accepted := make(chan net.Conn, 4)
+	var mu sync.Mutex
+	var held []net.Conn
 	go func() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			accepted <- conn // held open, never read
+			mu.Lock()
+			held = append(held, conn) // held open, never read
+			mu.Unlock()
 		}
 	}()
 	defer func() {
-		close(accepted)
-		for conn := range accepted {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, conn := range held {
 			conn.Close()
 		}
 	}()

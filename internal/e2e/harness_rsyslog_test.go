@@ -81,6 +81,7 @@ global(
   processInternalMessages="on"
   inputs.timeout.shutdown="100"      # default 1000 ms: every stop would take 1 s
   parser.escapeControlCharactersOnReceive="off"
+  parser.dropTrailingLFOnReception="off"   # default on: a value ending in LF would lose it
   defaultNetstreamDriverCAFile="{{.PKI.CAFile}}"
   defaultNetstreamDriverCertFile="{{.PKI.ServerCertFile}}"
   defaultNetstreamDriverKeyFile="{{.PKI.ServerKey}}"

@@ -173,7 +173,8 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 // deadlineHint says so when an error comes from the invocation running out
 // of time.
 func (s *Shipper) deadlineHint(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	dl, ok := ctx.Deadline()
+	if ctx.Err() != nil || ok && !time.Now().Before(dl) {
 		return fmt.Errorf("%w (stopped %s before the invocation's deadline, %s)", err, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
 	}
 	return err
