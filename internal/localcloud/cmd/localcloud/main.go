@@ -69,7 +69,7 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "; %s\n", res.Duration.Round(time.Millisecond))
 		for _, f := range res.Failed {
-			fmt.Fprintf(os.Stderr, "FAILED shard %d [%s, %s) after %d tries: %s\n", f.Shard, f.BeginCursor, f.EndCursor, f.Try, f.Err)
+			fmt.Fprintf(os.Stderr, "FAILED shard %d [%s, %s) after %d tries: %s\n", f.Shard, f.BeginCursor, f.EndCursor, f.Try+1, f.Err)
 		}
 	}
 	switch {

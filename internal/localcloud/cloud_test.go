@@ -1,0 +1,52 @@
+package localcloud
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/leodido/go-syslog/v4/rfc5424"
+
+	"sls2siem/internal/localcloud/fcemu"
+)
+
+// TestRunShipsTheSampleToTheEmbeddedReceiver is `make run` in a test: the
+// real binary, both contracts, the embedded receiver.
+func TestRunShipsTheSampleToTheEmbeddedReceiver(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sls2siem")
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
+		t.Run(string(contract), func(t *testing.T) {
+			var messages bytes.Buffer
+			res, err := Run(t.Context(), Options{
+				Function: bin, Contract: contract, DataDir: "../../testdata/logstore",
+				Env:      []string{"SYSLOG_FRAMING=lf"},
+				Interval: 20 * time.Millisecond, MaxRetryTime: 1, Timeout: 30 * time.Second, Concurrency: 2,
+				Messages: &messages,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Logs != 3000 || res.Shipped != 3000 || res.Received != 3000 || len(res.Failed) != 0 || res.Ranges != 2 {
+				t.Fatalf("result %+v", res)
+			}
+			n := 0
+			sc := bufio.NewScanner(&messages)
+			sc.Buffer(nil, 1<<20)
+			for sc.Scan() {
+				if _, err := rfc5424.NewParser().Parse(sc.Bytes()); err != nil {
+					t.Fatalf("printed message %d does not parse: %v", n, err)
+				}
+				n++
+			}
+			if n != 3000 {
+				t.Errorf("printed %d messages, want 3000", n)
+			}
+		})
+	}
+}
