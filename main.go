@@ -202,8 +202,8 @@ func check() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	out, _ := json.MarshalIndent(cfg, "", "  ")
-	fmt.Println(string(out))
+	// Through LogValue, which redacts: the Config itself holds key material.
+	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("configuration valid", "config", cfg.LogValue())
 	return 0
 }
 

@@ -8,6 +8,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,16 @@ type Syslog struct {
 	DialTimeout    time.Duration
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
+
+	// MaxRetries is how many times a failed send redials and resends before
+	// the invocation fails; RetryBackoff is the first pause (it doubles).
+	MaxRetries   int
+	RetryBackoff time.Duration
+
+	// TLS is the client configuration for protocol tls (nil otherwise).
+	TLS *tls.Config
+	// TLSInsecure records SYSLOG_TLS_INSECURE_SKIP_VERIFY=true.
+	TLSInsecure bool
 }
 
 // Address returns host:port of the receiver.
@@ -95,6 +106,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	s.DialTimeout = p.duration(VarSyslogDialTimeout, 5*time.Second)
 	s.WriteTimeout = p.duration(VarSyslogWriteTimeout, 10*time.Second)
 	s.IdleTimeout = p.duration(VarSyslogIdleTimeout, 5*time.Minute)
+	p.parseTransport(s)
 
 	c.PullCount = p.intRange(VarSLSPullCount, 100, 1, 1000)
 	c.DeadlineMargin = p.duration(VarDeadlineMargin, 3*time.Second)
@@ -130,6 +142,9 @@ func (c Config) LogValue() slog.Value {
 		slog.String("dialTimeout", s.DialTimeout.String()),
 		slog.String("writeTimeout", s.WriteTimeout.String()),
 		slog.String("idleTimeout", s.IdleTimeout.String()),
+		slog.Int("maxRetries", s.MaxRetries),
+		slog.String("retryBackoff", s.RetryBackoff.String()),
+		slog.Any("tls", tlsSummary(s)),
 		slog.Int("pullCount", c.PullCount),
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),

@@ -1,5 +1,7 @@
 package config
 
+import "slices"
+
 // Names of the environment variables the shipper reads.
 const (
 	VarSyslogHost           = "SYSLOG_HOST"
@@ -20,7 +22,9 @@ const (
 )
 
 // Vars lists every variable Parse reads, in the order of the README table.
-var Vars = []string{
+var Vars = slices.Concat(coreVars, transportVars)
+
+var coreVars = []string{
 	VarSyslogHost, VarSyslogPort, VarSyslogProtocol, VarSyslogFraming,
 	VarSyslogFacility, VarSyslogSeverity, VarSyslogHostname, VarSyslogTag,
 	VarSyslogMaxMessageSize, VarSyslogDialTimeout, VarSyslogWriteTimeout,

@@ -104,6 +104,12 @@ func NewReader(ctx context.Context, rng Range, creds Credentials, opts Options) 
 // Cursor is the cursor of the next batch: where a retry would resume.
 func (r *Reader) Cursor() string { return r.cursor }
 
+// Seek makes the next batch start at cursor, a cursor of this range
+// already read: used to send again what a failed connection may have lost.
+func (r *Reader) Seek(cursor string) {
+	r.cursor, r.done, r.stalls = cursor, false, 0
+}
+
 // ErrDone is returned by Next when the whole range has been read.
 var ErrDone = errors.New("logstore: end of range")
 

@@ -37,6 +37,8 @@ type Summary struct {
 	Logs        int64  `json:"logs"`
 	Bytes       int64  `json:"bytes"`
 	Truncated   int64  `json:"truncated"`
+	Resent      int64  `json:"resent"`  // logs sent again after a connection failed: possible duplicates
+	Retries     int64  `json:"retries"` // reconnections after a failed send
 	DurationMS  int64  `json:"durationMs"`
 }
 
@@ -66,8 +68,15 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 			DialTimeout:  s.DialTimeout,
 			WriteTimeout: s.WriteTimeout,
 			IdleTimeout:  s.IdleTimeout,
+			TLS:          s.TLS,
 		}),
 	}
+}
+
+func (s *Shipper) newEncoder() *format.Encoder {
+	sc := s.cfg.Syslog
+	escape := sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF
+	return format.NewEncoder(s.header, escape, sc.MaxMessageSize)
 }
 
 // Close closes the pooled syslog connections (FC's pre-stop).
@@ -109,19 +118,43 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName,
 		Shard: src.ShardID, Begin: src.BeginCursor, End: src.EndCursor,
 	}, creds, logstore.Options{Transport: s.sls, PullCount: s.cfg.PullCount})
+	sess := s.NewSession()
+	defer sess.Reset() // success releases the connection first
 
-	sc := s.cfg.Syslog
-	enc := format.NewEncoder(s.header, sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF, sc.MaxMessageSize)
-	var conn *transport.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close() // only reached on error: success hands it back below
+	// What the current connection carried in this invocation: if it fails,
+	// all of it may be lost (plain TCP gives no application ack), so the
+	// range is read again from connStart and resent.
+	var connStart string
+	var onConn Counts
+	failures := 0
+	recoverFrom := func(cause error) error {
+		sess.Reset()
+		failures++
+		if failures > s.cfg.Syslog.MaxRetries {
+			return fmt.Errorf("%w (gave up after %d retries)", cause, s.cfg.Syslog.MaxRetries)
 		}
-	}()
-	buf := make([]byte, 0, 4096)
+		backoff := s.cfg.Syslog.RetryBackoff << (failures - 1)
+		s.log.Warn("syslog send failed: reconnecting and resending what this connection carried",
+			"error", cause.Error(), "retry", failures, "resend", onConn.Logs, "backoff", backoff.String())
+		if err := sleep(ctx, backoff); err != nil {
+			return cause
+		}
+		sum.Logs -= onConn.Logs
+		sum.Resent += onConn.Logs
+		sum.Retries++
+		onConn = Counts{}
+		reader.Seek(connStart)
+		return nil
+	}
 	for {
 		batch, err := reader.Next(ctx)
 		if errors.Is(err, logstore.ErrDone) {
+			if err := sess.Confirm(ctx); err != nil {
+				if rerr := recoverFrom(err); rerr != nil {
+					return s.deadlineHint(ctx, rerr)
+				}
+				continue
+			}
 			break
 		}
 		if err != nil {
@@ -130,44 +163,39 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		if len(batch.Groups) == 0 {
 			continue
 		}
-		if conn == nil {
-			if conn, err = s.pool.Get(ctx); err != nil {
-				return s.deadlineHint(ctx, err)
-			}
-			if dl, ok := ctx.Deadline(); ok {
-				conn.SetDeadline(dl)
-			}
+		if !sess.Connected() {
+			connStart = batch.Cursor
 		}
-		var written, truncated int64
-		var size int64
-		for _, g := range batch.Groups {
-			grp := format.NewGroup(g)
-			for _, l := range g.Logs {
-				var cut bool
-				buf, cut = enc.Append(buf[:0], grp, l)
-				if cut {
-					truncated++
-				}
-				if err := conn.Write(buf); err != nil {
-					return s.deadlineHint(ctx, err)
-				}
-				written++
-				size += int64(len(buf))
+		c, err := sess.Write(ctx, batch.Groups)
+		sum.Bytes += c.Bytes
+		if err != nil {
+			onConn.Logs += c.Logs // partly written: counted as resent below
+			sum.Logs += c.Logs
+			if rerr := recoverFrom(err); rerr != nil {
+				return s.deadlineHint(ctx, rerr)
 			}
+			continue
 		}
-		if err := conn.Flush(); err != nil {
-			return s.deadlineHint(ctx, err)
-		}
+		failures = 0
+		onConn.Logs += c.Logs
 		sum.LogGroups += int64(len(batch.Groups))
-		sum.Logs += written
-		sum.Bytes += size
-		sum.Truncated += truncated
+		sum.Logs += c.Logs
+		sum.Truncated += c.Truncated
 	}
-	if conn != nil {
-		s.pool.Put(conn)
-		conn = nil
-	}
+	sess.Release()
 	return nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // deadlineHint says so when an error comes from the invocation running out
@@ -192,6 +220,8 @@ func (s *Shipper) logResult(ctx context.Context, sum Summary, err error) {
 		slog.Int64("logs", sum.Logs),
 		slog.Int64("bytes", sum.Bytes),
 		slog.Int64("truncated", sum.Truncated),
+		slog.Int64("resent", sum.Resent),
+		slog.Int64("retries", sum.Retries),
 		slog.Int64("durationMs", sum.DurationMS),
 	}
 	if err != nil {

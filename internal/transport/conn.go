@@ -1,6 +1,6 @@
 // Package transport delivers framed syslog messages to a receiver over TCP,
-// TLS or UDP, with buffered writes, write deadlines and a pool of
-// connections that outlives a single invocation.
+// TLS or UDP, with buffered writes, write deadlines, a delivery check
+// before success, and a pool of connections that outlives one invocation.
 package transport
 
 import (
@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"time"
@@ -27,7 +28,7 @@ type Config struct {
 	Framing      string // FramingLF or FramingOctetCounting; ignored for udp
 	TLS          *tls.Config
 	DialTimeout  time.Duration
-	WriteTimeout time.Duration // bound on every write to the socket
+	WriteTimeout time.Duration // bound on every write to the socket and on Confirm
 	IdleTimeout  time.Duration // pooled connections idle longer are closed
 }
 
@@ -38,32 +39,38 @@ const bufferSize = 64 * 1024
 // is used by one invocation at a time.
 type Conn struct {
 	cfg      *Config
-	nc       net.Conn
+	nc       net.Conn // the TLS conn for tls
+	raw      net.Conn // the TCP or UDP socket underneath
 	w        *bufio.Writer
 	dw       *deadlineWriter
 	lastUsed time.Time
 	frame    [24]byte
 }
 
-// Dial connects to the receiver described by cfg.
+// Dial connects to the receiver described by cfg. For TLS the handshake
+// (certificate and host name verification) completes before Dial returns.
 func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
-	var nc net.Conn
+	var nc, raw net.Conn
 	var err error
 	switch cfg.Network {
 	case "tcp", "udp":
 		nc, err = d.DialContext(ctx, cfg.Network, cfg.Address)
+		raw = nc
 	case "tls":
 		td := &tls.Dialer{NetDialer: d, Config: cfg.TLS}
 		nc, err = td.DialContext(ctx, "tcp", cfg.Address)
+		if err == nil {
+			raw = nc.(*tls.Conn).NetConn()
+		}
 	default:
 		return nil, fmt.Errorf("syslog transport: unknown network %q", cfg.Network)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connect to syslog receiver %s over %s: %w", cfg.Address, cfg.Network, err)
+		return nil, fmt.Errorf("connect to syslog receiver %s over %s: %w", cfg.Address, cfg.Network, describeTLS(err))
 	}
 	dw := &deadlineWriter{nc: nc, timeout: cfg.WriteTimeout}
-	return &Conn{cfg: cfg, nc: nc, dw: dw, w: bufio.NewWriterSize(dw, bufferSize), lastUsed: time.Now()}, nil
+	return &Conn{cfg: cfg, nc: nc, raw: raw, dw: dw, w: bufio.NewWriterSize(dw, bufferSize), lastUsed: time.Now()}, nil
 }
 
 // SetDeadline bounds every later write by t (the invocation's deadline);
@@ -98,6 +105,41 @@ func (c *Conn) Flush() error {
 	return c.wrap("flush", c.w.Flush())
 }
 
+// Confirm flushes, then waits until the receiver's TCP stack has
+// acknowledged every byte written (the socket's send queue is empty) and
+// checks that the receiver has not closed or reset the connection. A nil
+// error is the strongest delivery evidence plain syslog over TCP offers;
+// an error means data written on this connection may be lost. For udp it
+// only flushes.
+func (c *Conn) Confirm(ctx context.Context) error {
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	if c.cfg.Network == "udp" {
+		return nil
+	}
+	deadline := time.Now().Add(max(c.cfg.WriteTimeout, time.Second))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	for wait := 50 * time.Microsecond; ; wait = min(wait*2, 5*time.Millisecond) {
+		n, err := unacked(c.raw)
+		if err != nil || n == 0 {
+			break // unsupported here: fall back to the liveness check
+		}
+		if time.Now().After(deadline) {
+			return c.wrap("confirm delivery", fmt.Errorf("%d bytes still unacknowledged by the receiver: %w", n, errTimeout))
+		}
+		time.Sleep(wait)
+	}
+	if err := c.peerClosed(); err != nil {
+		return c.wrap("confirm delivery", err)
+	}
+	return nil
+}
+
+var errTimeout = errors.New("timeout")
+
 // Close closes the connection without flushing.
 func (c *Conn) Close() error { return c.nc.Close() }
 
@@ -114,22 +156,37 @@ func (c *Conn) wrap(op string, err error) error {
 	return fmt.Errorf("%s to syslog receiver %s over %s: %w", op, c.cfg.Address, c.cfg.Network, err)
 }
 
-// alive reports whether a pooled connection still looks usable: the peer
-// has not closed it (EOF) or reset it while it sat idle, for example while
-// FC froze the instance. Receivers never send, so a pending byte is also a
-// reason to drop it.
-func (c *Conn) alive() bool {
-	if c.cfg.Network == "udp" {
-		return true
-	}
+// peerClosed reports, without blocking for more than a millisecond,
+// whether the receiver has closed or reset the connection. Receivers never
+// send, so pending data is unexpected too.
+//
+// For TLS the read goes through the TLS layer, which consumes post-handshake
+// messages (session tickets) and reports alerts such as "certificate
+// required"; a read timeout does not break a tls.Conn.
+func (c *Conn) peerClosed() error {
 	if err := c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
-		return false
+		return err
 	}
+	defer c.nc.SetReadDeadline(time.Time{})
 	var b [1]byte
-	_, err := c.nc.Read(b[:])
-	_ = c.nc.SetReadDeadline(time.Time{})
+	n, err := c.nc.Read(b[:])
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil
+	case errors.Is(err, io.EOF):
+		return errors.New("the receiver closed the connection")
+	case err != nil:
+		return describeTLS(err)
+	case n > 0:
+		return errors.New("the receiver sent data on a syslog connection")
+	}
+	return nil
+}
+
+// alive reports whether a pooled connection is still usable.
+func (c *Conn) alive() bool {
+	return c.cfg.Network == "udp" || c.peerClosed() == nil
 }
 
 // deadlineWriter sets a write deadline before every write to the socket.

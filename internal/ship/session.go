@@ -1,0 +1,96 @@
+package ship
+
+import (
+	"context"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+
+	"sls2siem/internal/format"
+	"sls2siem/internal/transport"
+)
+
+// Session writes log groups to the receiver over one pooled connection,
+// so that the logs of one shard keep their order. It is what both drivers
+// (the trigger handler and the consumer group) send through. A Session is
+// used by one goroutine.
+type Session struct {
+	s    *Shipper
+	enc  *format.Encoder
+	conn *transport.Conn
+	buf  []byte
+}
+
+// Counts are what one Write sent.
+type Counts struct {
+	Logs      int64
+	Bytes     int64
+	Truncated int64
+}
+
+// NewSession starts a session; it connects on its first Write.
+func (s *Shipper) NewSession() *Session {
+	return &Session{s: s, enc: s.newEncoder(), buf: make([]byte, 0, 4096)}
+}
+
+// Connected reports whether the session holds a connection.
+func (ss *Session) Connected() bool { return ss.conn != nil }
+
+// Write formats every log of groups, writes it and flushes. Writes are
+// bounded by ctx's deadline. On error the caller must Reset the session:
+// what was written on this connection may be lost.
+func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (Counts, error) {
+	var c Counts
+	if ss.conn == nil {
+		conn, err := ss.s.pool.Get(ctx)
+		if err != nil {
+			return c, err
+		}
+		ss.conn = conn
+	}
+	dl, _ := ctx.Deadline()
+	ss.conn.SetDeadline(dl)
+	for _, g := range groups {
+		grp := format.NewGroup(g)
+		for _, l := range g.Logs {
+			var cut bool
+			ss.buf, cut = ss.enc.Append(ss.buf[:0], grp, l)
+			if cut {
+				c.Truncated++
+			}
+			if err := ss.conn.Write(ss.buf); err != nil {
+				return c, err
+			}
+			c.Logs++
+			c.Bytes += int64(len(ss.buf))
+		}
+	}
+	return c, ss.conn.Flush()
+}
+
+// Confirm checks that everything written on the session's connection
+// reached the receiver's TCP stack and that the connection is still up.
+func (ss *Session) Confirm(ctx context.Context) error {
+	if ss.conn == nil {
+		return nil
+	}
+	return ss.conn.Confirm(ctx)
+}
+
+// Reset drops the connection after a failure; the next Write redials.
+func (ss *Session) Reset() {
+	if ss.conn != nil {
+		ss.conn.Close()
+		ss.conn = nil
+	}
+}
+
+// Release hands a healthy connection back to the pool for later
+// invocations. The session can still be used.
+func (ss *Session) Release() {
+	if ss.conn != nil {
+		ss.conn.SetDeadline(time.Time{})
+		ss.s.pool.Put(ss.conn)
+		ss.conn = nil
+	}
+}
