@@ -101,6 +101,9 @@ func newFunction() *function {
 		return &function{cfgErr: err, log: log}
 	}
 	log.Info("cold start", "version", version, "config", cfg.LogValue())
+	if cfg.Syslog.TLSInsecure {
+		log.Warn("cold start: SYSLOG_TLS_INSECURE_SKIP_VERIFY=true: the receiver's certificate and name are NOT verified; anyone on the path can read and forge the logs")
+	}
 	return &function{shipper: ship.New(cfg, log), log: log}
 }
 

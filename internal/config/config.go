@@ -107,6 +107,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	s.WriteTimeout = p.duration(VarSyslogWriteTimeout, 10*time.Second)
 	s.IdleTimeout = p.duration(VarSyslogIdleTimeout, 5*time.Minute)
 	p.parseTransport(s)
+	p.parseFormat(&c)
 
 	c.PullCount = p.intRange(VarSLSPullCount, 100, 1, 1000)
 	c.DeadlineMargin = p.duration(VarDeadlineMargin, 3*time.Second)
