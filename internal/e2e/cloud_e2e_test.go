@@ -151,6 +151,7 @@ type summary struct {
 	LogGroups int64  `json:"logGroups"`
 	Logs      int64  `json:"logs"`
 	Bytes     int64  `json:"bytes"`
+	Resent    int64  `json:"resent"`
 	Begin     string `json:"beginCursor"`
 	End       string `json:"endCursor"`
 }

@@ -113,7 +113,7 @@ ruleset(name="recv") {
   stop
 }
 
-input(type="imudp" address="127.0.0.1" port="{{.P.UDP}}" ruleset="recv" name="udp")
+input(type="imudp" address="127.0.0.1" port="{{.P.UDP}}" ruleset="recv" name="udp" rcvBufSize="16m")
 input(type="imtcp" address="127.0.0.1" port="{{.P.TCP}}" ruleset="recv" name="tcp")
 input(type="imtcp" address="127.0.0.1" port="{{.P.TLS}}" ruleset="recv" name="tls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")

@@ -45,6 +45,9 @@ type Conn struct {
 	dw       *deadlineWriter
 	lastUsed time.Time
 	frame    [24]byte
+	// confirmed is set once a Confirm succeeded: the receiver has
+	// accepted data on this connection.
+	confirmed bool
 }
 
 // Dial connects to the receiver described by cfg. For TLS the handshake
@@ -122,20 +125,22 @@ func (c *Conn) Confirm(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	for wait := 50 * time.Microsecond; ; wait = min(wait*2, 5*time.Millisecond) {
+	for {
+		// peerClosed waits up to a millisecond: it paces the loop, and it
+		// catches a receiver that resets the connection or sends a TLS
+		// alert while bytes are still in flight.
+		if err := c.peerClosed(); err != nil {
+			return c.wrap("confirm delivery", err)
+		}
 		n, err := unacked(c.raw)
 		if err != nil || n == 0 {
-			break // unsupported here: fall back to the liveness check
+			c.confirmed = true
+			return nil // acknowledged (or unknown here: the liveness check stands)
 		}
 		if time.Now().After(deadline) {
 			return c.wrap("confirm delivery", fmt.Errorf("%d bytes still unacknowledged by the receiver: %w", n, errTimeout))
 		}
-		time.Sleep(wait)
 	}
-	if err := c.peerClosed(); err != nil {
-		return c.wrap("confirm delivery", err)
-	}
-	return nil
 }
 
 var errTimeout = errors.New("timeout")
@@ -153,6 +158,7 @@ func (c *Conn) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	err = c.explainTLS(err)
 	return fmt.Errorf("%s to syslog receiver %s over %s: %w", op, c.cfg.Address, c.cfg.Network, err)
 }
 
