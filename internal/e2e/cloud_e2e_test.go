@@ -156,7 +156,7 @@ type summary struct {
 	End       string `json:"endCursor"`
 }
 
-func decodeSummary(t *testing.T, payload []byte) summary {
+func decodeSummary(t testing.TB, payload []byte) summary {
 	t.Helper()
 	var s summary
 	if err := json.Unmarshal(payload, &s); err != nil {

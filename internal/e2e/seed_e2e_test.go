@@ -103,7 +103,7 @@ func expectations(data *sample.Logstore, body func(string) string) (map[string][
 	return m, n
 }
 
-func randomHex(t *testing.T) string {
+func randomHex(t testing.TB) string {
 	b := make([]byte, 12)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)

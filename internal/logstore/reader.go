@@ -30,12 +30,39 @@ type Range struct {
 	End      string
 }
 
-// Batch is what one PullLogs call returned.
+// Batch is what one PullLogs call returned. Its groups alias memory the
+// Reader recycles: call Release when done with them.
 type Batch struct {
 	Cursor     string // cursor the batch was pulled from
 	NextCursor string // cursor of the group after the batch
 	Groups     []*sls.LogGroup
 	RawSize    int // uncompressed protobuf size
+
+	dec  *decoder
+	free chan *decoder
+}
+
+// GroupCursor returns the cursor of Groups[i] (SLS numbers log groups
+// consecutively), or "" when the batch's cursor is not a number.
+func (b *Batch) GroupCursor(i int) string {
+	n, err := decodeCursor(b.Cursor)
+	if err != nil {
+		return ""
+	}
+	return encodeCursor(n + int64(i))
+}
+
+// Release hands the batch's memory back to the Reader. The batch must not
+// be used afterwards.
+func (b *Batch) Release() {
+	if b.dec == nil {
+		return
+	}
+	select {
+	case b.free <- b.dec:
+	default:
+	}
+	b.dec, b.Groups = nil, nil
 }
 
 // Logs counts the logs in the batch.
@@ -60,6 +87,7 @@ type Reader struct {
 	stalls  int
 	done    bool
 	timeout time.Duration
+	free    chan *decoder // decoders of released batches
 }
 
 // Options tune a Reader.
@@ -98,7 +126,7 @@ func NewReader(ctx context.Context, rng Range, creds Credentials, opts Options) 
 	if count <= 0 || count > 1000 {
 		count = 100
 	}
-	return &Reader{client: client, rng: rng, count: count, cursor: rng.Begin, timeout: retry}
+	return &Reader{client: client, rng: rng, count: count, cursor: rng.Begin, timeout: retry, free: make(chan *decoder, 4)}
 }
 
 // Cursor is the cursor of the next batch: where a retry would resume.
@@ -124,7 +152,7 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	list, next, err := r.client.PullLogsV2(&sls.PullLogRequest{
+	raw, meta, err := r.client.GetLogsBytesWithQuery(&sls.PullLogRequest{
 		Project:          r.rng.Project,
 		Logstore:         r.rng.Logstore,
 		ShardID:          r.rng.Shard,
@@ -135,9 +163,17 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 	if err != nil {
 		return nil, r.describe(ctx, err)
 	}
-	b := &Batch{Cursor: r.cursor, NextCursor: next}
-	if list != nil {
-		b.Groups = list.LogGroups
+	next := meta.NextCursor
+	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free}
+	if len(raw) > 0 {
+		select {
+		case b.dec = <-r.free:
+		default:
+			b.dec = &decoder{}
+		}
+		if b.Groups, err = b.dec.decode(raw); err != nil {
+			return nil, fmt.Errorf("pull logs from shard %d at cursor %s: %w", r.rng.Shard, r.cursor, err)
+		}
 	}
 	if next == r.cursor && len(b.Groups) == 0 {
 		// The service answers "no data, same cursor" at the shard's end.

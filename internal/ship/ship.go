@@ -74,9 +74,24 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 }
 
 func (s *Shipper) newEncoder() *format.Encoder {
-	sc := s.cfg.Syslog
-	escape := sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF
-	return format.NewEncoder(s.header, escape, sc.MaxMessageSize)
+	sc, f := s.cfg.Syslog, s.cfg.Format
+	return format.NewEncoder(format.Options{
+		Syntax: f.Syntax, Body: f.Body,
+		Facility: sc.Facility, Severity: sc.Severity,
+		Hostname: sc.Hostname, AppName: sc.AppName, ProcID: f.ProcID, MsgID: f.MsgID,
+		FacilityKeys: f.FacilityKeys, SeverityKeys: f.SeverityKeys,
+		HostnameKeys: f.HostnameKeys, AppNameKeys: f.AppNameKeys,
+		ProcIDKeys: f.ProcIDKeys, MsgIDKeys: f.MsgIDKeys,
+		Location: f.Timezone, BOM: f.BOM,
+		SDID: f.SDID, SDKeys: f.SDKeys, Origin: f.OriginSD,
+		IncludeKeys: f.IncludeKeys, ExcludeKeys: f.ExcludeKeys,
+		EscapeBreaks: sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF,
+		MaxSize:      sc.MaxMessageSize, DropOversize: f.DropOversize,
+		Vendor: f.Vendor, Product: f.Product, Version: f.Version,
+		EventIDKeys: f.EventIDKeys, EventID: f.EventID,
+		EventNameKeys: f.EventNameKeys, EventName: f.EventName,
+		LEEFDelimiter: f.LEEFDelimiter,
+	})
 }
 
 // Close closes the pooled syslog connections (FC's pre-stop).
@@ -127,6 +142,8 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 	var connStart string
 	var onConn Counts
 	failures := 0
+	pf := startPrefetch(ctx, reader)
+	defer func() { pf.stop() }()
 	recoverFrom := func(cause error) error {
 		sess.Reset()
 		failures++
@@ -136,6 +153,7 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		backoff := s.cfg.Syslog.RetryBackoff << (failures - 1)
 		s.log.Warn("syslog send failed: reconnecting and resending what this connection carried",
 			"error", cause.Error(), "retry", failures, "resend", onConn.Logs, "backoff", backoff.String())
+		pf.stop()
 		if err := sleep(ctx, backoff); err != nil {
 			return cause
 		}
@@ -144,10 +162,11 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		sum.Retries++
 		onConn = Counts{}
 		reader.Seek(connStart)
+		pf = startPrefetch(ctx, reader)
 		return nil
 	}
 	for {
-		batch, err := reader.Next(ctx)
+		batch, err := pf.next(ctx)
 		if errors.Is(err, logstore.ErrDone) {
 			if err := sess.Confirm(ctx); err != nil {
 				if rerr := recoverFrom(err); rerr != nil {
@@ -161,12 +180,15 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 			return s.deadlineHint(ctx, err)
 		}
 		if len(batch.Groups) == 0 {
+			batch.Release()
 			continue
 		}
 		if !sess.Connected() {
 			connStart = batch.Cursor
 		}
+		groups := int64(len(batch.Groups))
 		c, err := sess.Write(ctx, batch.Groups)
+		batch.Release()
 		sum.Bytes += c.Bytes
 		if err != nil {
 			onConn.Logs += c.Logs // partly written: counted as resent below
@@ -178,7 +200,7 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		}
 		failures = 0
 		onConn.Logs += c.Logs
-		sum.LogGroups += int64(len(batch.Groups))
+		sum.LogGroups += groups
 		sum.Logs += c.Logs
 		sum.Truncated += c.Truncated
 	}

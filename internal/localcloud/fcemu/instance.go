@@ -338,3 +338,14 @@ func (i *Instance) header(typ funcType, extra http.Header) http.Header {
 	}
 	return h
 }
+
+// PID returns the process id of the running function process, or 0 when
+// none runs (benchmarks read its peak memory from /proc).
+func (i *Instance) PID() int {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.proc == nil || i.proc.gone() {
+		return 0
+	}
+	return i.proc.cmd.Process.Pid
+}

@@ -38,6 +38,10 @@ type shard struct {
 
 	mu     sync.RWMutex
 	groups []group
+
+	cacheMu    sync.Mutex
+	cache      map[pullKey]pullEntry // compressed PullLogs answers
+	cacheBytes int
 }
 
 // group is one stored log group.
