@@ -1,4 +1,4 @@
-# sls2siem — build, run the local cloud, test.
+# sls2siem — build, package, deploy, run the local cloud, test.
 # `make run` and `make test` do all set-up on a fresh machine (Debian 12, root).
 
 GO        ?= go
@@ -9,11 +9,26 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION)
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
+# Deployment (see README "Deploy"): the code zip s.yaml uploads, the layer
+# zip of the SIEM's CA and client certificate, the pinned Serverless Devs CLI.
+DIST      := dist
+PACKAGE   := $(DIST)/sls2siem.zip
+LAYER     := $(DIST)/sls2siem-layer.zip
+LAYER_CA  ?= layer/ssl/siem-ca.pem
+LAYER_CERT?=
+LAYER_KEY ?=
+S_STAMP   := deploy/node_modules/.installed
+S         ?= deploy/node_modules/.bin/s
+
+# Every package that has a benchmark.
+BENCH_PKGS = $(shell grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git '^func Benchmark' . | xargs -r -n1 dirname | sort -u)
+
 # The local cloud's settings (see README "Local cloud").
 CONTRACT  ?= custom
 DATA      ?= testdata/logstore
+MODE      ?= trigger
 
-.PHONY: all build localcloud run test test-deps unit lint bench clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run test test-deps unit lint bench clean
 
 all: build
 
@@ -21,20 +36,48 @@ all: build
 build:
 	$(GOBUILD) -o $(FUNCTION) .
 
+## package: the code zip s.yaml deploys ($(PACKAGE)): the binary at its root,
+##          executable, reproducible
+package: build
+	$(GO) run ./scripts/mkzip -o $(PACKAGE) $(FUNCTION)=sls2siem:0755
+
+## layer: the layer zip ($(LAYER)) of the SIEM's CA bundle (LAYER_CA) and an
+##        optional client certificate and key (LAYER_CERT, LAYER_KEY), unpacked under /opt/ssl
+layer: build
+	GO=$(GO) bash layer/build.sh -bin $(FUNCTION) -ca "$(LAYER_CA)" $(if $(LAYER_CERT)$(LAYER_KEY),-cert "$(LAYER_CERT)" -key "$(LAYER_KEY)") -o $(LAYER)
+
+## deploy-deps: the Serverless Devs CLI pinned in deploy/package-lock.json
+deploy-deps: $(S_STAMP)
+
+$(S_STAMP): deploy/package.json deploy/package-lock.json
+	bash scripts/install-deploy-tools.sh
+	touch $@
+
+## preview: render s.yaml with the current environment (s preview)
+preview: deploy-deps
+	$(S) preview
+
+## deploy: s deploy (its pre-deploy actions run make package); DEPLOY_FLAGS=-y
+##         answers s's questions with yes
+deploy: deploy-deps
+	$(S) deploy $(DEPLOY_FLAGS)
+
 localcloud:
 	$(GO) build -o $(LOCALCLOUD) ./internal/localcloud/cmd/localcloud
 
 ## run: ship the sample logstore through the local FC emulator to a syslog receiver
-##      (embedded by default; a real one when SYSLOG_HOST is set)
+##      (embedded by default; a real one when SYSLOG_HOST is set);
+##      MODE=consume: two `sls2siem consume` daemons share it as a consumer group
 run: build localcloud
-	$(LOCALCLOUD) -function $(FUNCTION) -contract $(CONTRACT) -data $(DATA)
+	$(LOCALCLOUD) -mode $(MODE) -function $(FUNCTION) -contract $(CONTRACT) -data $(DATA)
 
-## test-deps: install the real receivers the tests use (rsyslog, syslog-ng)
+## test-deps: install the real receivers the tests use (rsyslog, syslog-ng);
+##            deploy-deps installs the s CLI the s.yaml tests render with
 test-deps:
 	bash scripts/install-receivers.sh
 
 ## test: install what the tests need, then vet, format check and every test with -race
-test: test-deps lint
+test: test-deps deploy-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
 
 ## lint: go vet and gofmt check
@@ -43,9 +86,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: encoder benchmarks
+## bench: every benchmark (encoder, cold start under the FC emulator, ...)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/format/
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)

@@ -12,6 +12,7 @@
 //	sls2siem                 under FC: go1 when FC_RUNTIME_API is set, else the custom runtime server
 //	sls2siem serve           the FC 3.0 custom runtime HTTP server (FC_SERVER_PORT, default 9000)
 //	sls2siem ship -event F   ship one event from file F (- for stdin) with credentials from ALIBABA_CLOUD_* variables
+//	sls2siem consume         consumer-group daemon (internal/consume) until SIGINT or SIGTERM
 //	sls2siem check           validate the configuration in the environment and print it
 //	sls2siem version
 package main
@@ -19,6 +20,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +31,7 @@ import (
 	"time"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/consume"
 	"sls2siem/internal/fcruntime"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/ship"
@@ -42,6 +45,7 @@ func main() {
 }
 
 func run(args []string) int {
+	fcruntime.LimitMemory() // under FC: a soft heap limit from the function's memory size
 	cmd := ""
 	if len(args) > 0 {
 		cmd = args[0]
@@ -54,6 +58,8 @@ func run(args []string) int {
 		return serve()
 	case cmd == "ship":
 		return shipOnce(args[1:])
+	case cmd == "consume":
+		return consumeDaemon()
 	case cmd == "check":
 		return check()
 	case cmd == "version":
@@ -75,6 +81,8 @@ Usage:
   sls2siem serve           run the FC 3.0 custom runtime HTTP server (FC_SERVER_PORT, default 9000)
   sls2siem ship -event F   ship one SLS trigger event from file F (- for stdin); credentials from
                            ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
+  sls2siem consume         consumer-group mode: ship SLS_PROJECT/SLS_LOGSTORE as consumer SLS_CONSUMER_NAME of
+                           SLS_CONSUMER_GROUP until SIGINT or SIGTERM, then stop cleanly (same credentials)
   sls2siem check           validate the SYSLOG_* / SLS_* configuration and print it
   sls2siem version
 
@@ -86,11 +94,13 @@ func inCustomRuntime() bool {
 }
 
 // function is the FC handler: the Shipper, or the configuration error that
-// every invocation reports (FC shows it) instead of a crash loop.
+// every invocation reports (FC shows it) instead of a crash loop. Timer
+// events run the consumer-group driver.
 type function struct {
-	shipper *ship.Shipper
-	cfgErr  error
-	log     *slog.Logger
+	shipper  *ship.Shipper
+	consumer *consume.Invoker
+	cfgErr   error
+	log      *slog.Logger
 }
 
 func newFunction() *function {
@@ -104,22 +114,23 @@ func newFunction() *function {
 	if cfg.Syslog.TLSInsecure {
 		log.Warn("cold start: SYSLOG_TLS_INSECURE_SKIP_VERIFY=true: the receiver's certificate and name are NOT verified; anyone on the path can read and forge the logs")
 	}
-	return &function{shipper: ship.New(cfg, log), log: log}
+	shipper := ship.New(cfg, log)
+	return &function{shipper: shipper, consumer: consume.NewInvoker(cfg, shipper, log), log: log}
 }
 
 func (f *function) Invoke(ctx context.Context, req fcruntime.Request) ([]byte, error) {
 	if f.cfgErr != nil {
 		return nil, f.cfgErr
 	}
-	sum, err := f.shipper.Ship(ctx, ship.Invocation{
-		RequestID: req.ID,
-		Event:     req.Payload,
-		Credentials: logstore.Credentials{
-			AccessKeyID:     req.Credentials.AccessKeyID,
-			AccessKeySecret: req.Credentials.AccessKeySecret,
-			SecurityToken:   req.Credentials.SecurityToken,
-		},
-	})
+	creds := logstore.Credentials{
+		AccessKeyID:     req.Credentials.AccessKeyID,
+		AccessKeySecret: req.Credentials.AccessKeySecret,
+		SecurityToken:   req.Credentials.SecurityToken,
+	}
+	if consume.IsTimerEvent(req.Payload) {
+		return f.consumer.Invoke(ctx, req.ID, req.Payload, creds)
+	}
+	sum, err := f.shipper.Ship(ctx, ship.Invocation{RequestID: req.ID, Event: req.Payload, Credentials: creds})
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +196,26 @@ func shipOnce(args []string) int {
 		return 1
 	}
 	fmt.Println(string(out))
+	return 0
+}
+
+// consumeDaemon runs the consumer-group daemon until SIGINT or SIGTERM.
+func consumeDaemon() int {
+	cfg, err := config.FromEnv()
+	c, cerr := config.ConsumeFromEnv()
+	log := newLogger(cfg.LogLevel)
+	if err = errors.Join(err, cerr); err != nil {
+		log.Error("consume: configuration rejected", "error", err.Error())
+		return 1
+	}
+	log.Info("consume: starting", "version", version, "config", cfg.LogValue())
+	shipper := ship.New(cfg, log)
+	defer shipper.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if _, err := consume.RunDaemon(ctx, cfg, c, shipper, log); err != nil {
+		return 1 // logged by the driver
+	}
 	return 0
 }
 

@@ -19,6 +19,8 @@ import (
 // Config is the complete, validated configuration of one function instance.
 type Config struct {
 	Syslog Syslog
+	// Format is how logs become messages (see format.go).
+	Format Format
 	// PullCount is the number of log groups asked for per PullLogs call.
 	PullCount int
 	// DeadlineMargin is how long before the invocation deadline the shipper
@@ -146,6 +148,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("maxRetries", s.MaxRetries),
 		slog.String("retryBackoff", s.RetryBackoff.String()),
 		slog.Any("tls", tlsSummary(s)),
+		slog.Any("format", formatSummary(c.Format)),
 		slog.Int("pullCount", c.PullCount),
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),

@@ -22,7 +22,7 @@ const (
 )
 
 // Vars lists every variable Parse reads, in the order of the README table.
-var Vars = slices.Concat(coreVars, transportVars, formatVars)
+var Vars = slices.Concat(coreVars, transportVars, formatVars, consumeVars)
 
 var coreVars = []string{
 	VarSyslogHost, VarSyslogPort, VarSyslogProtocol, VarSyslogFraming,

@@ -301,9 +301,12 @@ func TestReceiverDownThenUp(t *testing.T) {
 	fn := c.start(t, fcemu.ContractCustom, c.roleCredentials(), fcemu.Config{
 		Timeout: 30 * time.Second, Env: trEnv(rs.Ports().TCP, "SYSLOG_MAX_RETRIES=1", "SYSLOG_RETRY_BACKOFF=10ms"),
 	})
+	var mu sync.Mutex // the trigger invokes the shards concurrently
 	failures := 0
 	inv := invokerFunc(func(ctx context.Context, event []byte) (*fcemu.Result, error) {
 		res, err := fn.Invoke(ctx, event)
+		mu.Lock()
+		defer mu.Unlock()
 		if err == nil && res.Err != nil {
 			failures++
 			if failures == 2 { // both shards failed once: bring the receiver back

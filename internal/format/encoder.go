@@ -1,49 +1,332 @@
 package format
 
 import (
-	"unicode/utf8"
+	"strconv"
+	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
+)
+
+// Syntaxes (SYSLOG_FORMAT) and bodies (SYSLOG_BODY).
+const (
+	SyntaxRFC5424 = "rfc5424"
+	SyntaxRFC3164 = "rfc3164"
+
+	BodyKV   = "kv"
+	BodyJSON = "json"
+	BodyCEF  = "cef"
+	BodyLEEF = "leef"
+)
+
+// OriginSDID is the SD-ID of the origin element:
+// [origin@32473 project="…" logstore="…" shard="…" cursor="…" index="…"].
+const OriginSDID = "origin@32473"
+
+// Options say how logs become messages. The zero value (with a host name)
+// is the seed's format: RFC 5424, kv body, UTC.
+type Options struct {
+	Syntax string // SyntaxRFC5424 (default) or SyntaxRFC3164
+	Body   string // BodyKV (default), BodyJSON, BodyCEF or BodyLEEF
+
+	// Constants of the header; each *Keys list names the fields that
+	// override its constant (the first present with a non-empty value).
+	// Empty strings are the nil value "-".
+	Facility, Severity               int // 0–23, 0–7
+	Hostname, AppName, ProcID, MsgID string
+	FacilityKeys, SeverityKeys       []string
+	HostnameKeys, AppNameKeys        []string
+	ProcIDKeys, MsgIDKeys            []string
+	Location                         *time.Location // time zone of timestamps; nil is UTC
+	BOM                              bool           // UTF-8 BOM before MSG (RFC 5424 only)
+	SDID                             string         // SD-ID of the element holding SDKeys
+	SDKeys                           []string       // fields copied into structured data (RFC 5424 only)
+	IncludeKeys, ExcludeKeys         []string       // the body's fields; "prefix*" matches a prefix
+	Origin                           bool           // the origin SD element (RFC 5424 only)
+	EscapeBreaks                     bool           // LF framing: CR, LF, NUL never raw
+	MaxSize                          int            // bytes per message, 0 for no limit
+	DropOversize                     bool           // drop a longer message instead of cutting it
+	Vendor, Product, Version         string         // CEF and LEEF headers
+	EventIDKeys, EventNameKeys       []string       // CEF signature ID / LEEF EventID, CEF Name
+	EventID, EventName               string         // their constants
+	LEEFDelimiter                    byte           // 0: LEEF 1.0 (tab); else LEEF 2.0 with it
+}
+
+// Result says what Append did with a log.
+type Result uint8
+
+const (
+	Written   Result = iota // the whole message was appended
+	Truncated               // the message was cut to MaxSize
+	Dropped                 // the message was longer than MaxSize: nothing appended
 )
 
 // Encoder turns logs into complete syslog messages (without framing). It
 // keeps scratch space between calls and is not safe for concurrent use; use
 // one per invocation.
 type Encoder struct {
-	header       *RFC5424
-	escapeBreaks bool
-	maxSize      int
-	fields       []Field
-	ns           [16]byte
+	opts  Options
+	clock *clock
+	bsd   bool // RFC 3164
+	body  string
+
+	fac, sev    int
+	constHeader bool   // no header field is mapped: tail is fixed
+	tailFields  []byte // the header fields after the timestamp, when constHeader
+	tail        []byte // tailFields, then the nil SD, space and BOM when there is no SD
+	hostname    string // the constants, sanitised for the syntax
+	appName     string
+	procID      string
+	msgID       string
+	hasSD       bool
+	sdID        string
+	sdNames     []string
+	sdEsc       *escaper
+	bom         bool
+
+	filter    keyFilter
+	kvEsc     *escaper  // kv body
+	valueEsc  *escaper  // CEF and LEEF values
+	pairsFast fastCheck // CEF and LEEF pairs written unescaped
+	keys      *attrKeys
+	cefVendor string // "Vendor|Product|Version", escaped
+	leefStart string
+	delim     byte
+	leef2     bool
+
+	originBase []byte // origin element up to the cursor's value
+
+	fields     []Field
+	bodyFields []Field
+	marks      []mark
+	fixedEnd   int // end of what a cut must keep: header, body header
+	ns         [16]byte
 }
 
-// NewEncoder returns an Encoder writing header in front of the kv body.
-// escapeBreaks keeps each message on one line (LF framing). Messages longer
-// than maxSize bytes (0 = no limit) are cut on a UTF-8 boundary.
-func NewEncoder(header *RFC5424, escapeBreaks bool, maxSize int) *Encoder {
-	return &Encoder{header: header, escapeBreaks: escapeBreaks, maxSize: maxSize}
+// minBody is the room kept for the body when structured data must be cut.
+const minBody = 16
+
+// NewEncoder returns an Encoder for o. Values that do not fit the chosen
+// syntax are sanitised, never rejected: validation belongs to the caller.
+func NewEncoder(o Options) *Encoder {
+	if o.Syntax == "" {
+		o.Syntax = SyntaxRFC5424
+	}
+	if o.Body == "" {
+		o.Body = BodyKV
+	}
+	e := &Encoder{
+		opts:  o,
+		clock: newClock(o.Location),
+		bsd:   o.Syntax == SyntaxRFC3164,
+		body:  o.Body,
+		fac:   clamp(o.Facility, 0, 23),
+		sev:   clamp(o.Severity, 0, 7),
+		sdEsc: sdEscaper(o.EscapeBreaks),
+		filter: keyFilter{
+			include: newPatterns(o.IncludeKeys),
+			exclude: newPatterns(o.ExcludeKeys),
+		},
+	}
+	e.kvEsc = kvRaw
+	switch {
+	case e.bsd:
+		e.kvEsc = newEscaper(escapeRules{breaks: o.EscapeBreaks, strict: true})
+	case o.EscapeBreaks:
+		e.kvEsc = kvBreaks
+	}
+	if e.bsd {
+		e.hostname = bsdHostChars.sanitize(o.Hostname, maxHostname)
+		e.appName = bsdTagChars.sanitize(o.AppName, maxTag)
+		e.procID = bsdPIDChars.sanitize(o.ProcID, maxProcID)
+	} else {
+		e.hostname = printUSASCII.sanitize(o.Hostname, maxHostname)
+		e.appName = printUSASCII.sanitize(o.AppName, maxAppName)
+		e.procID = printUSASCII.sanitize(o.ProcID, maxProcID)
+		e.msgID = printUSASCII.sanitize(o.MsgID, maxMsgID)
+		e.bom = o.BOM
+		e.hasSD = o.Origin || len(o.SDKeys) > 0
+		if len(o.SDKeys) > 0 {
+			e.sdID = SanitizeSDName(o.SDID)
+			for _, k := range o.SDKeys {
+				e.sdNames = append(e.sdNames, SanitizeSDName(k))
+			}
+		}
+		if o.Origin {
+			e.SetOrigin("", "", 0)
+		}
+	}
+	e.constHeader = len(o.HostnameKeys) == 0 && len(o.AppNameKeys) == 0 &&
+		len(o.ProcIDKeys) == 0 && len(o.MsgIDKeys) == 0
+	e.tailFields = e.appendFields(nil, e.hostname, e.appName, e.procID, e.msgID)
+	e.tail = append([]byte(nil), e.tailFields...)
+	if !e.bsd && !e.hasSD {
+		e.tail = append(e.tail, "- "...)
+		if e.bom {
+			e.tail = append(e.tail, bom...)
+		}
+	}
+
+	switch o.Body {
+	case BodyCEF:
+		e.keys = newAttrKeys("rt")
+		e.valueEsc = newCEFValueEscaper(o.EscapeBreaks, e.bsd)
+		// '=' separates key and value: values must hold none.
+		e.pairsFast = newFastCheck(e.valueEsc.lt, without(e.valueEsc.extra, '='), '=')
+		var b []byte
+		for i, f := range []string{o.Vendor, o.Product, o.Version} {
+			if i > 0 {
+				b = append(b, '|')
+			}
+			b = cefHeaderEscaper.appendEscaped(b, f)
+		}
+		e.cefVendor = string(b)
+	case BodyLEEF:
+		e.delim = o.LEEFDelimiter
+		if e.delim == 0 {
+			e.delim = '\t'
+		}
+		e.leef2 = o.LEEFDelimiter != 0
+		e.keys = newAttrKeys("devTime", "devTimeFormat", "sev")
+		e.valueEsc = newLEEFValueEscaper(e.delim, e.bsd)
+		// The delimiter separates attributes: values must hold none.
+		if e.bsd {
+			e.pairsFast = newFastCheck(0x20, []byte{0x7f}, e.delim)
+		} else {
+			e.pairsFast = newFastCheck(0, []byte{0, '\n', '\r'}, e.delim)
+		}
+		e.leefStart = leefHeader(o.Vendor, o.Product, o.Version, e.leef2)
+	}
+	return e
 }
 
-// Append appends the message for log l of group grp to dst. truncated
-// reports whether the message was cut to the size limit.
-func (e *Encoder) Append(dst []byte, grp *Group, l *sls.Log) (out []byte, truncated bool) {
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// without returns bs without c.
+func without(bs []byte, c byte) []byte {
+	var out []byte
+	for _, b := range bs {
+		if b != c {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func clamp(n, lo, hi int) int { return min(max(n, lo), hi) }
+
+// SetOrigin sets the project, logstore and shard of the origin element
+// (Options.Origin). Groups made by NewGroup afterwards carry them.
+func (e *Encoder) SetOrigin(project, logstore string, shard int) {
+	b := append(e.originBase[:0], "["+OriginSDID+` project="`...)
+	b = e.sdEsc.appendEscaped(b, project)
+	b = append(b, `" logstore="`...)
+	b = e.sdEsc.appendEscaped(b, logstore)
+	b = append(b, `" shard="`...)
+	b = strconv.AppendInt(b, int64(shard), 10)
+	b = append(b, `" cursor="`...)
+	e.originBase = b
+}
+
+// NewGroup prepares log group g, read at cursor, for Append. The cursor
+// is only used by the origin element; "" takes g.GetCursor().
+func (e *Encoder) NewGroup(g *sls.LogGroup, cursor string) *Group {
+	grp := NewGroup(g)
+	if cursor == "" {
+		cursor = grp.cursor
+	}
+	if e.opts.Origin && !e.bsd {
+		b := append([]byte(nil), e.originBase...)
+		b = e.sdEsc.appendEscaped(b, cursor)
+		grp.origin = append(b, `" index="`...)
+	}
+	return grp
+}
+
+// Append appends the message for log l, the index-th log of group grp, to
+// dst.
+func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte, Result) {
 	start := len(dst)
 	e.fields = grp.Flatten(e.fields[:0], l, &e.ns)
-	dst = e.header.Append(dst, int64(l.GetTime()), int64(l.GetTimeNs()))
-	dst = AppendKV(dst, e.fields, e.escapeBreaks)
-	if e.maxSize > 0 && len(dst)-start > e.maxSize {
-		return cutUTF8(dst, start+e.maxSize), true
+	sec, nsec := int64(l.GetTime()), validNsec(int64(l.GetTimeNs()))
+	fac, sev := e.fac, e.sev
+	if len(e.opts.SeverityKeys) > 0 {
+		if v, ok := lookup(e.fields, e.opts.SeverityKeys); ok {
+			if s, ok := ParseSeverity(v); ok {
+				sev = s
+			}
+		}
 	}
-	return dst, false
+	if len(e.opts.FacilityKeys) > 0 {
+		if v, ok := lookup(e.fields, e.opts.FacilityKeys); ok {
+			if f, ok := ParseFacility(v); ok {
+				fac = f
+			}
+		}
+	}
+	dst = e.appendHeader(dst, grp, index, fac*8+sev, sec, nsec, -1)
+	bodyStart := len(dst)
+	body := e.fields
+	if e.filter.active() {
+		e.bodyFields = e.bodyFields[:0]
+		for _, f := range e.fields {
+			if e.filter.keep(f.Key) {
+				e.bodyFields = append(e.bodyFields, f)
+			}
+		}
+		body = e.bodyFields
+	}
+	dst = e.appendBody(dst, body, sev, sec, nsec, false)
+	if e.opts.MaxSize <= 0 || len(dst)-start <= e.opts.MaxSize {
+		return dst, Written
+	}
+	if e.opts.DropOversize {
+		return dst[:start], Dropped
+	}
+	limit := start + e.opts.MaxSize
+	if e.fixedEnd > limit-minBody {
+		// The header (or the body's own header) took the room: write it
+		// again with shorter fields and structured data within a budget.
+		fixed := e.fixedEnd - bodyStart
+		dst = e.appendHeader(dst[:start], grp, index, fac*8+sev, sec, nsec, limit-minBody-fixed)
+		bodyStart = len(dst)
+		dst = e.appendBody(dst, body, sev, sec, nsec, true)
+		if len(dst) <= limit {
+			return dst, Truncated
+		}
+		if e.fixedEnd > limit {
+			return cutUTF8(dst, limit), Truncated // only with absurd constants
+		}
+	}
+	switch e.body {
+	case BodyJSON:
+		dst = fitJSON(dst, bodyStart, limit, e.marks)
+	case BodyCEF, BodyLEEF:
+		dst = fitPairs(dst, limit, e.marks)
+	default:
+		dst = cutUTF8(dst, limit)
+	}
+	return dst, Truncated
 }
 
-// cutUTF8 shortens b to at most n bytes without splitting a UTF-8 sequence.
-func cutUTF8(b []byte, n int) []byte {
-	if n >= len(b) {
-		return b
+// appendBody appends MSG and sets fixedEnd to where it can start being
+// cut. compact shortens the header fields of CEF and LEEF.
+func (e *Encoder) appendBody(dst []byte, body []Field, sev int, sec, nsec int64, compact bool) []byte {
+	e.marks = e.marks[:0]
+	start := len(dst)
+	e.fixedEnd = start
+	switch e.body {
+	case BodyJSON:
+		e.fixedEnd += 2 // {}
+		dst, e.marks = appendJSON(dst, body, e.marks)
+	case BodyCEF:
+		dst = e.appendCEF(dst, body, e.fields, sev, sec, nsec, compact)
+	case BodyLEEF:
+		dst = e.appendLEEF(dst, body, e.fields, sev, sec, nsec, compact)
+	default:
+		dst = appendKV(dst, body, e.kvEsc)
 	}
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
+	if e.bsd && len(dst) == start {
+		dst = append(dst, '-') // RFC 3164 content cannot be empty
 	}
-	return b[:n]
+	return dst
 }

@@ -119,9 +119,9 @@ func TestMessagesParseStrictly(t *testing.T) {
 		Contents: pairs("msg", "quote \" bracket ] pipe | eq = newline\nend", "中文", "值"),
 	}
 	for _, escape := range []bool{false, true} {
-		enc := NewEncoder(NewRFC5424(16, 4, "host.example", "sls2siem"), escape, 0)
-		out, cut := enc.Append(nil, NewGroup(g), l)
-		if cut {
+		enc := NewEncoder(Options{Facility: 16, Severity: 4, Hostname: "host.example", AppName: "sls2siem", EscapeBreaks: escape})
+		out, res := enc.Append(nil, enc.NewGroup(g, ""), 0, l)
+		if res != Written {
 			t.Fatal("message cut without a limit")
 		}
 		m, err := rfc5424.NewParser().Parse(out)
@@ -148,9 +148,9 @@ func TestMessagesParseStrictly(t *testing.T) {
 
 func TestTruncationKeepsUTF8(t *testing.T) {
 	l := &sls.Log{Time: proto.Uint32(1), Contents: pairs("v", strings.Repeat("é", 400))}
-	enc := NewEncoder(NewRFC5424(1, 6, "h", "-"), true, 481)
-	out, cut := enc.Append(nil, NewGroup(&sls.LogGroup{}), l)
-	if !cut {
+	enc := NewEncoder(Options{Facility: 1, Severity: 6, Hostname: "h", AppName: "-", EscapeBreaks: true, MaxSize: 481})
+	out, res := enc.Append(nil, enc.NewGroup(&sls.LogGroup{}, ""), 0, l)
+	if res != Truncated {
 		t.Fatal("expected the message to be cut")
 	}
 	if len(out) > 481 || len(out) < 479 {
@@ -167,12 +167,12 @@ func TestTruncationKeepsUTF8(t *testing.T) {
 func TestEncoderDoesNotAllocate(t *testing.T) {
 	g := testGroup()
 	l := &sls.Log{Time: proto.Uint32(1732500000), TimeNs: proto.Uint32(5), Contents: pairs(tenFields()...)}
-	enc := NewEncoder(NewRFC5424(1, 6, "host", "app"), true, 65536)
-	grp := NewGroup(g)
+	enc := NewEncoder(Options{Facility: 1, Severity: 6, Hostname: "host", AppName: "app", EscapeBreaks: true, MaxSize: 65536})
+	grp := enc.NewGroup(g, "")
 	buf := make([]byte, 0, 4096)
-	buf, _ = enc.Append(buf[:0], grp, l)
+	buf, _ = enc.Append(buf[:0], grp, 0, l)
 	allocs := testing.AllocsPerRun(200, func() {
-		buf, _ = enc.Append(buf[:0], grp, l)
+		buf, _ = enc.Append(buf[:0], grp, 0, l)
 	})
 	if allocs != 0 {
 		t.Errorf("Encoder.Append allocates %.1f times per log, want 0", allocs)
@@ -186,17 +186,4 @@ func tenFields() []string {
 		"userIdentity.userName", "alice", "acsRegion", "cn-hangzhou", "eventId", "5f1e-4c2b-9a7d",
 		"requestId", "A1B2C3D4-E5F6", "errorCode", "",
 	}
-}
-
-func BenchmarkEncodeRFC5424KV(b *testing.B) {
-	g := testGroup()
-	l := &sls.Log{Time: proto.Uint32(1732500000), TimeNs: proto.Uint32(5), Contents: pairs(tenFields()...)}
-	enc := NewEncoder(NewRFC5424(1, 6, "host", "app"), true, 65536)
-	grp := NewGroup(g)
-	buf := make([]byte, 0, 4096)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf, _ = enc.Append(buf[:0], grp, l)
-	}
-	b.SetBytes(int64(len(buf)))
 }

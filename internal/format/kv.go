@@ -1,7 +1,10 @@
 package format
 
-import (
-	"unicode/utf8"
+// The seed's body: "||key=value" for each field, in order.
+
+var (
+	kvRaw    = newEscaper(escapeRules{})
+	kvBreaks = newEscaper(escapeRules{breaks: true})
 )
 
 // AppendKV appends the reference function's body: "||key=value" for each
@@ -9,58 +12,33 @@ import (
 // (LF framing, where a raw line break would end the message), CR, LF and
 // NUL are written as the two characters \r, \n and \0.
 func AppendKV(dst []byte, fields []Field, escapeBreaks bool) []byte {
-	for _, f := range fields {
-		dst = append(dst, "||"...)
-		dst = appendText(dst, f.Key, escapeBreaks)
-		dst = append(dst, '=')
-		dst = appendText(dst, f.Value, escapeBreaks)
+	esc := kvRaw
+	if escapeBreaks {
+		esc = kvBreaks
 	}
-	return dst
+	return appendKV(dst, fields, esc)
 }
 
-// appendText appends s, valid UTF-8 and, with escapeBreaks, on one line.
-func appendText(dst []byte, s string, escapeBreaks bool) []byte {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf || (escapeBreaks && (c == '\n' || c == '\r' || c == 0)) {
-			clean = false
-			break
-		}
+func appendKV(dst []byte, fields []Field, esc *escaper) []byte {
+	// Optimistic: write everything as it is, then check the whole body
+	// at once; escape field by field only when that finds something.
+	start := len(dst)
+	for i := range fields {
+		dst = append(dst, '|', '|')
+		dst = append(dst, fields[i].Key...)
+		dst = append(dst, '=')
+		dst = append(dst, fields[i].Value...)
 	}
-	if clean {
-		return append(dst, s...)
+	b := dst[start:]
+	if esc.verify(b) {
+		return dst
 	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if escapeBreaks {
-				switch c {
-				case '\n':
-					dst = append(dst, `\n`...)
-					i++
-					continue
-				case '\r':
-					dst = append(dst, `\r`...)
-					i++
-					continue
-				case 0:
-					dst = append(dst, `\0`...)
-					i++
-					continue
-				}
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\uFFFD"...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
+	dst = dst[:start]
+	for i := range fields {
+		dst = append(dst, "||"...)
+		dst = esc.appendEscaped(dst, fields[i].Key)
+		dst = append(dst, '=')
+		dst = esc.appendEscaped(dst, fields[i].Value)
 	}
 	return dst
 }

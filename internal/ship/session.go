@@ -7,6 +7,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
 	"sls2siem/internal/format"
+	"sls2siem/internal/logstore"
 	"sls2siem/internal/transport"
 )
 
@@ -26,6 +27,7 @@ type Counts struct {
 	Logs      int64
 	Bytes     int64
 	Truncated int64
+	Dropped   int64 // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop: not sent
 }
 
 // NewSession starts a session; it connects on its first Write.
@@ -33,13 +35,31 @@ func (s *Shipper) NewSession() *Session {
 	return &Session{s: s, enc: s.newEncoder(), buf: make([]byte, 0, 4096)}
 }
 
+// SetOrigin names where the session's logs come from, for the origin
+// structured-data element (SYSLOG_ORIGIN_SD). Call it before Write.
+func (ss *Session) SetOrigin(project, logstore string, shard int) {
+	ss.enc.SetOrigin(project, logstore, shard)
+}
+
 // Connected reports whether the session holds a connection.
 func (ss *Session) Connected() bool { return ss.conn != nil }
 
 // Write formats every log of groups, writes it and flushes. Writes are
 // bounded by ctx's deadline. On error the caller must Reset the session:
-// what was written on this connection may be lost.
+// what was written on this connection may be lost. The origin element
+// (SYSLOG_ORIGIN_SD) takes each group's cursor from LogGroup.GetCursor;
+// use WriteBatch for batches whose groups do not carry it.
 func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (Counts, error) {
+	return ss.write(ctx, groups, nil)
+}
+
+// WriteBatch is Write for a batch of the logstore reader: the origin
+// element numbers its groups from the batch's cursor.
+func (ss *Session) WriteBatch(ctx context.Context, b *logstore.Batch) (Counts, error) {
+	return ss.write(ctx, b.Groups, b)
+}
+
+func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch) (Counts, error) {
 	var c Counts
 	if ss.conn == nil {
 		conn, err := ss.s.pool.Get(ctx)
@@ -50,12 +70,23 @@ func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (Counts, e
 	}
 	dl, _ := ctx.Deadline()
 	ss.conn.SetDeadline(dl)
-	for _, g := range groups {
-		grp := format.NewGroup(g)
-		for _, l := range g.Logs {
-			var cut bool
-			ss.buf, cut = ss.enc.Append(ss.buf[:0], grp, l)
-			if cut {
+	origin := ss.s.cfg.Format.OriginSD
+	for gi, g := range groups {
+		var cursor string
+		if origin {
+			if cursor = g.GetCursor(); cursor == "" && b != nil {
+				cursor = b.GroupCursor(gi)
+			}
+		}
+		grp := ss.enc.NewGroup(g, cursor)
+		for i, l := range g.Logs {
+			var res format.Result
+			ss.buf, res = ss.enc.Append(ss.buf[:0], grp, i, l)
+			switch res {
+			case format.Dropped:
+				c.Dropped++
+				continue
+			case format.Truncated:
 				c.Truncated++
 			}
 			if err := ss.conn.Write(ss.buf); err != nil {

@@ -37,6 +37,7 @@ type Summary struct {
 	Logs        int64  `json:"logs"`
 	Bytes       int64  `json:"bytes"`
 	Truncated   int64  `json:"truncated"`
+	Dropped     int64  `json:"dropped"` // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop
 	Resent      int64  `json:"resent"`  // logs sent again after a connection failed: possible duplicates
 	Retries     int64  `json:"retries"` // reconnections after a failed send
 	DurationMS  int64  `json:"durationMs"`
@@ -46,21 +47,19 @@ type Summary struct {
 // configuration, the SLS HTTP transport and the syslog connection pool.
 // It is safe for concurrent invocations.
 type Shipper struct {
-	cfg    config.Config
-	log    *slog.Logger
-	header *format.RFC5424
-	sls    http.RoundTripper
-	pool   *transport.Pool
+	cfg  config.Config
+	log  *slog.Logger
+	sls  http.RoundTripper
+	pool *transport.Pool
 }
 
 // New returns a Shipper for cfg.
 func New(cfg config.Config, log *slog.Logger) *Shipper {
 	s := cfg.Syslog
 	return &Shipper{
-		cfg:    cfg,
-		log:    log,
-		header: format.NewRFC5424(s.Facility, s.Severity, s.Hostname, s.AppName),
-		sls:    logstore.NewTransport(),
+		cfg: cfg,
+		log: log,
+		sls: logstore.NewTransport(),
 		pool: transport.NewPool(transport.Config{
 			Network:      s.Protocol,
 			Address:      s.Address(),
@@ -134,13 +133,15 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		Shard: src.ShardID, Begin: src.BeginCursor, End: src.EndCursor,
 	}, creds, logstore.Options{Transport: s.sls, PullCount: s.cfg.PullCount})
 	sess := s.NewSession()
+	sess.SetOrigin(src.ProjectName, src.LogstoreName, src.ShardID)
 	defer sess.Reset() // success releases the connection first
 
 	// What the current connection carried in this invocation: if it fails,
 	// all of it may be lost (plain TCP gives no application ack), so the
 	// range is read again from connStart and resent.
 	var connStart string
-	var onConn Counts
+	var onConn Counts // what the current connection carried (Logs, and the groups in onConnGroups)
+	var onConnGroups int64
 	failures := 0
 	pf := startPrefetch(ctx, reader)
 	defer func() { pf.stop() }()
@@ -158,9 +159,12 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 			return cause
 		}
 		sum.Logs -= onConn.Logs
+		sum.LogGroups -= onConnGroups
+		sum.Truncated -= onConn.Truncated
+		sum.Dropped -= onConn.Dropped
 		sum.Resent += onConn.Logs
 		sum.Retries++
-		onConn = Counts{}
+		onConn, onConnGroups = Counts{}, 0
 		reader.Seek(connStart)
 		pf = startPrefetch(ctx, reader)
 		return nil
@@ -187,12 +191,11 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 			connStart = batch.Cursor
 		}
 		groups := int64(len(batch.Groups))
-		c, err := sess.Write(ctx, batch.Groups)
+		c, err := sess.WriteBatch(ctx, batch)
 		batch.Release()
 		sum.Bytes += c.Bytes
 		if err != nil {
-			onConn.Logs += c.Logs // partly written: counted as resent below
-			sum.Logs += c.Logs
+			sum.Resent += c.Logs // partly written: sent again with the rest
 			if rerr := recoverFrom(err); rerr != nil {
 				return s.deadlineHint(ctx, rerr)
 			}
@@ -200,9 +203,13 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		}
 		failures = 0
 		onConn.Logs += c.Logs
+		onConn.Truncated += c.Truncated
+		onConn.Dropped += c.Dropped
+		onConnGroups += groups
 		sum.LogGroups += groups
 		sum.Logs += c.Logs
 		sum.Truncated += c.Truncated
+		sum.Dropped += c.Dropped
 	}
 	sess.Release()
 	return nil
@@ -242,6 +249,7 @@ func (s *Shipper) logResult(ctx context.Context, sum Summary, err error) {
 		slog.Int64("logs", sum.Logs),
 		slog.Int64("bytes", sum.Bytes),
 		slog.Int64("truncated", sum.Truncated),
+		slog.Int64("dropped", sum.Dropped),
 		slog.Int64("resent", sum.Resent),
 		slog.Int64("retries", sum.Retries),
 		slog.Int64("durationMs", sum.DurationMS),

@@ -13,6 +13,14 @@ const (
 	OpPullLogs      = "PullLogs"
 	OpPutLogs       = "PutLogs"
 	OpUnknown       = "Unknown"
+
+	OpListConsumerGroup   = "ListConsumerGroup"
+	OpCreateConsumerGroup = "CreateConsumerGroup"
+	OpUpdateConsumerGroup = "UpdateConsumerGroup"
+	OpDeleteConsumerGroup = "DeleteConsumerGroup"
+	OpHeartBeat           = "HeartBeat"
+	OpUpdateCheckpoint    = "UpdateCheckPoint"
+	OpGetCheckpoint       = "GetCheckPoint"
 )
 
 // routeMatch is the operation a request maps to and its handler.
@@ -34,6 +42,8 @@ func route(rq *request) routeMatch {
 	method := rq.r.Method
 
 	switch {
+	case len(rest) > 0 && rest[0] == "consumergroups":
+		return routeConsumerGroups(rq, rest)
 	case len(rest) == 0 && method == http.MethodPost:
 		return routeMatch{OpPutLogs, (*Server).putLogs}
 	case len(rest) == 1 && rest[0] == "shards" && method == http.MethodGet:

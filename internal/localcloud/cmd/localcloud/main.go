@@ -1,7 +1,8 @@
 // Command localcloud ships the sample logstore through the real function
 // binary on a local cloud: SLS emulator, FC emulator, SLS-trigger simulator
 // and a syslog receiver (embedded, or the real one named by SYSLOG_HOST).
-// It is what `make run` runs.
+// With -mode consume it runs `sls2siem consume` daemons sharing the
+// logstore as a consumer group instead. It is what `make run` runs.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +30,8 @@ func main() {
 	concurrency := flag.Int("concurrency", 2, "the instance concurrency")
 	quiet := flag.Bool("quiet", false, "do not print the received messages")
 	verbose := flag.Bool("v", false, "print the function's own log lines")
+	mode := flag.String("mode", "trigger", "trigger (FC function driven by the SLS trigger) or consume (consumer-group daemons)")
+	consumers := flag.Int("consumers", 2, "consume mode: the number of `sls2siem consume` daemons")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -47,6 +51,14 @@ func main() {
 			strings.HasPrefix(kv, "SHIP_") || strings.HasPrefix(kv, "LOG_LEVEL=") {
 			env = append(env, kv)
 		}
+	}
+	switch *mode {
+	case "trigger":
+	case "consume":
+		os.Exit(runConsume(ctx, *function, *data, env, *consumers, messages, fnLog))
+	default:
+		fmt.Fprintf(os.Stderr, "localcloud: -mode %q: want trigger or consume\n", *mode)
+		os.Exit(2)
 	}
 	res, err := localcloud.Run(ctx, localcloud.Options{
 		Function:     *function,
@@ -83,4 +95,47 @@ func main() {
 		fmt.Fprintf(os.Stderr, "localcloud: the receiver got %d messages, want %d\n", res.Received, res.Logs)
 		os.Exit(1)
 	}
+}
+
+// runConsume runs the consumer-group demo and prints its summary.
+func runConsume(ctx context.Context, function, data string, env []string, consumers int, messages, fnLog io.Writer) int {
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "ALIBABA_CLOUD_") {
+			fmt.Fprintf(os.Stderr, "localcloud: ignoring %s=…: the local consumers use the emulator's own key\n", kv[:strings.IndexByte(kv, '=')])
+		}
+	}
+	res, err := localcloud.RunConsume(ctx, localcloud.ConsumeOptions{
+		Function: function, DataDir: data, Env: env, Consumers: consumers,
+		Messages: messages, FunctionLog: fnLog,
+	})
+	if res != nil {
+		var shares []string
+		for name, shards := range res.Shares {
+			shares = append(shares, fmt.Sprintf("%s %v", name, shards))
+		}
+		slices.Sort(shares)
+		fmt.Fprintf(os.Stderr, "\nlocal cloud summary (consumer-group mode): %d logs in the sample logstore; %d consumers shared its shards (%s) and shipped to %s",
+			res.Logs, consumers, strings.Join(shares, ", "), res.Receiver)
+		if res.Received >= 0 {
+			fmt.Fprintf(os.Stderr, "; %d received", res.Received)
+		}
+		var stops []string
+		for _, d := range res.Stops {
+			stops = append(stops, d.Round(time.Millisecond).String())
+		}
+		fmt.Fprintf(os.Stderr, "; clean stop (SIGTERM) in %s; every checkpoint at its shard's end: %v; %s\n",
+			strings.Join(stops, ", "), res.AtEnd, res.Duration.Round(time.Millisecond))
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "localcloud:", err)
+		return 1
+	case !res.AtEnd:
+		fmt.Fprintln(os.Stderr, "localcloud: a checkpoint is not at its shard's end after the clean stop")
+		return 1
+	case res.Received >= 0 && res.Received != int64(res.Logs):
+		fmt.Fprintf(os.Stderr, "localcloud: the receiver got %d messages, want %d\n", res.Received, res.Logs)
+		return 1
+	}
+	return 0
 }

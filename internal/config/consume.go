@@ -1,0 +1,223 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Consumer-group mode variables (sls2siem consume, and the FC timer
+// variant). The SYSLOG_* variables and SLS_PULL_COUNT apply as well.
+const (
+	VarSLSEndpoint            = "SLS_ENDPOINT"
+	VarSLSProject             = "SLS_PROJECT"
+	VarSLSLogstore            = "SLS_LOGSTORE"
+	VarSLSConsumerGroup       = "SLS_CONSUMER_GROUP"
+	VarSLSConsumerName        = "SLS_CONSUMER_NAME"
+	VarSLSCursorPosition      = "SLS_CURSOR_POSITION"
+	VarSLSHeartbeatInterval   = "SLS_HEARTBEAT_INTERVAL"
+	VarSLSHeartbeatTimeout    = "SLS_HEARTBEAT_TIMEOUT"
+	VarSLSCheckpointInterval  = "SLS_CHECKPOINT_INTERVAL"
+	VarSLSFetchInterval       = "SLS_FETCH_INTERVAL"
+	VarSLSConsumerStopTimeout = "SLS_CONSUMER_STOP_TIMEOUT"
+	VarAccessKeyID            = "ALIBABA_CLOUD_ACCESS_KEY_ID"
+	VarAccessKeySecret        = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+	VarSecurityToken          = "ALIBABA_CLOUD_SECURITY_TOKEN"
+)
+
+var consumeVars = []string{
+	VarSLSEndpoint, VarSLSProject, VarSLSLogstore, VarSLSConsumerGroup, VarSLSConsumerName,
+	VarSLSCursorPosition, VarSLSHeartbeatInterval, VarSLSHeartbeatTimeout,
+	VarSLSCheckpointInterval, VarSLSFetchInterval, VarSLSConsumerStopTimeout,
+	VarAccessKeyID, VarAccessKeySecret, VarSecurityToken,
+}
+
+// Cursor positions of a consumer group with no checkpoint yet.
+const (
+	CursorBegin = "begin"
+	CursorEnd   = "end"
+)
+
+// Consume is the configuration of the consumer-group driver.
+type Consume struct {
+	Endpoint string // SLS endpoint, e.g. cn-hangzhou-intranet.log.aliyuncs.com
+	Project  string
+	Logstore string
+	Group    string // consumer group
+	Name     string // consumer name, unique in the group
+
+	// CursorPosition is CursorBegin, CursorEnd, or "" with CursorTime set
+	// (unix seconds): where shards without a checkpoint start.
+	CursorPosition string
+	CursorTime     int64
+
+	HeartbeatInterval  time.Duration // whole seconds
+	HeartbeatTimeout   time.Duration // whole seconds: the group's timeout
+	CheckpointInterval time.Duration // 0: save after every delivered batch
+	FetchInterval      time.Duration // pause between pulls of a shard that is not busy
+	StopTimeout        time.Duration // bound on a clean stop
+
+	// Credentials of the daemon (the FC variant uses the invocation's).
+	AccessKeyID     string
+	AccessKeySecret string // secret: never logged
+	SecurityToken   string // secret: never logged
+}
+
+// ConsumeFromEnv reads the consumer-group configuration from the process
+// environment.
+func ConsumeFromEnv() (Consume, error) {
+	return ParseConsume(os.Getenv)
+}
+
+// ParseConsume reads the consumer-group configuration through getenv. It
+// returns every problem found, joined, each naming its variable.
+// Credentials are optional here: see RequireCredentials.
+func ParseConsume(getenv func(string) string) (Consume, error) {
+	p := parser{getenv: getenv}
+	var c Consume
+	c.Endpoint = p.endpoint(VarSLSEndpoint)
+	c.Project = p.required(VarSLSProject, "the SLS project to consume")
+	c.Logstore = p.required(VarSLSLogstore, "the logstore to consume")
+	c.Group = p.str(VarSLSConsumerGroup)
+	if c.Group == "" {
+		c.Group = "sls2siem"
+	}
+	c.Name = p.str(VarSLSConsumerName)
+	if c.Name == "" {
+		c.Name = defaultConsumerName()
+	}
+	c.CursorPosition, c.CursorTime = p.cursorPosition(VarSLSCursorPosition)
+	c.HeartbeatInterval = p.seconds(VarSLSHeartbeatInterval, 20*time.Second)
+	c.HeartbeatTimeout = p.seconds(VarSLSHeartbeatTimeout, 3*c.HeartbeatInterval)
+	if c.HeartbeatTimeout < c.HeartbeatInterval {
+		p.fail(VarSLSHeartbeatTimeout, "is %s, shorter than %s (%s): consumers would time out between heartbeats",
+			c.HeartbeatTimeout, VarSLSHeartbeatInterval, c.HeartbeatInterval)
+	}
+	c.CheckpointInterval = p.duration(VarSLSCheckpointInterval, 10*time.Second)
+	c.FetchInterval = p.duration(VarSLSFetchInterval, 200*time.Millisecond)
+	c.StopTimeout = p.duration(VarSLSConsumerStopTimeout, 8*time.Second)
+	if c.StopTimeout < time.Second {
+		p.fail(VarSLSConsumerStopTimeout, "is %s: want at least 1s for the last batch, the checkpoints and the release of the shards", c.StopTimeout)
+	}
+	c.AccessKeyID = p.str(VarAccessKeyID)
+	c.AccessKeySecret = p.getenv(VarAccessKeySecret)
+	c.SecurityToken = p.getenv(VarSecurityToken)
+	if len(p.errs) > 0 {
+		return Consume{}, fmt.Errorf("invalid consumer-group configuration: %w", errors.Join(p.errs...))
+	}
+	return c, nil
+}
+
+// RequireCredentials fails unless an AccessKey pair is set, as the daemon
+// needs one (the FC variant takes the invocation's STS credentials).
+func (c Consume) RequireCredentials() error {
+	var missing []string
+	if c.AccessKeyID == "" {
+		missing = append(missing, VarAccessKeyID)
+	}
+	if c.AccessKeySecret == "" {
+		missing = append(missing, VarAccessKeySecret)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s not set: the consumer needs an AccessKey pair (and %s for STS credentials)",
+			strings.Join(missing, " and "), VarSecurityToken)
+	}
+	return nil
+}
+
+// LogValue logs the consumer configuration without the secret and token.
+func (c Consume) LogValue() slog.Value {
+	cursor := c.CursorPosition
+	if cursor == "" {
+		cursor = strconv.FormatInt(c.CursorTime, 10)
+	}
+	return slog.GroupValue(
+		slog.String("endpoint", c.Endpoint),
+		slog.String("project", c.Project),
+		slog.String("logstore", c.Logstore),
+		slog.String("consumerGroup", c.Group),
+		slog.String("consumer", c.Name),
+		slog.String("cursorPosition", cursor),
+		slog.String("heartbeatInterval", c.HeartbeatInterval.String()),
+		slog.String("heartbeatTimeout", c.HeartbeatTimeout.String()),
+		slog.String("checkpointInterval", c.CheckpointInterval.String()),
+		slog.String("fetchInterval", c.FetchInterval.String()),
+		slog.String("stopTimeout", c.StopTimeout.String()),
+		slog.String("accessKeyId", c.AccessKeyID),
+		slog.Bool("securityToken", c.SecurityToken != ""),
+	)
+}
+
+// String redacts like LogValue, so that printing a Consume never shows the
+// secret.
+func (c Consume) String() string { return c.LogValue().String() }
+
+// GoString redacts like String.
+func (c Consume) GoString() string { return c.String() }
+
+func defaultConsumerName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "sls2siem"
+	}
+	return h + "-" + strconv.Itoa(os.Getpid())
+}
+
+func (p *parser) required(name, what string) string {
+	v := p.str(name)
+	if v == "" {
+		p.fail(name, "is not set: give %s", what)
+	}
+	return v
+}
+
+// endpoint reads an SLS endpoint: a host name or host:port, optionally with
+// an http:// or https:// scheme, and no path.
+func (p *parser) endpoint(name string) string {
+	v := p.required(name, "the SLS endpoint, e.g. cn-hangzhou-intranet.log.aliyuncs.com")
+	if v == "" {
+		return ""
+	}
+	raw := v
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		p.fail(name, "is %q: want a host name such as cn-hangzhou.log.aliyuncs.com, optionally with https:// and no path", v)
+		return ""
+	}
+	return strings.TrimSuffix(v, "/")
+}
+
+// cursorPosition reads begin, end or a unix time in seconds.
+func (p *parser) cursorPosition(name string) (string, int64) {
+	v := strings.ToLower(p.str(name))
+	switch v {
+	case "", CursorEnd:
+		return CursorEnd, 0
+	case CursorBegin:
+		return CursorBegin, 0
+	}
+	t, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || t <= 0 {
+		p.fail(name, "is %q: accepted values are begin, end or a unix time in seconds", v)
+		return CursorEnd, 0
+	}
+	return "", t
+}
+
+// seconds reads a duration of whole seconds, at least one.
+func (p *parser) seconds(name string, def time.Duration) time.Duration {
+	d := p.duration(name, def)
+	if d < time.Second || d%time.Second != 0 {
+		p.fail(name, "is %q: want whole seconds, at least 1s (e.g. 20s)", p.str(name))
+		return def
+	}
+	return d
+}

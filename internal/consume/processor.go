@@ -1,0 +1,150 @@
+package consume
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+	consumer "github.com/aliyun/aliyun-log-go-sdk/consumer"
+
+	"sls2siem/internal/ship"
+)
+
+// maxBackoff bounds the pause before a failed batch is sent again (and so
+// how long a shard with a failing receiver takes to be released).
+const maxBackoff = 10 * time.Second
+
+// processor is the consumer library's Processor: it delivers each batch
+// through a ship.Session and saves the checkpoint only once the batch is
+// confirmed. The library calls Process and Shutdown of one shard from that
+// shard's goroutine; shards run concurrently.
+type processor struct {
+	project   string
+	logstore  string
+	shipper   *ship.Shipper
+	log       *slog.Logger
+	writeCtx  context.Context // bounds socket writes (the FC deadline)
+	stopping  <-chan struct{} // closed when the consumer starts stopping
+	backoff   time.Duration   // first pause after a failure; it doubles
+	flushEach bool            // save each checkpoint at once instead of at the interval
+
+	mu     sync.Mutex
+	shards map[int]*shardState
+	sum    Summary
+}
+
+// shardState is what the processor keeps for one held shard.
+type shardState struct {
+	sess     *ship.Session
+	failures int // consecutive failed deliveries
+}
+
+func (p *processor) state(shard int) *shardState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.shards[shard]
+	if st == nil {
+		st = &shardState{sess: p.shipper.NewSession()}
+		st.sess.SetOrigin(p.project, p.logstore, shard)
+		p.shards[shard] = st
+		p.sum.addShard(shard)
+	}
+	return st
+}
+
+// Process delivers the batch and then saves its checkpoint. On failure it
+// saves nothing, waits and returns the error: the library calls it again
+// with the same batch.
+func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPointTracker) (string, error) {
+	st := p.state(shard)
+	groups := gl.LogGroups
+	if countLogs(groups) == 0 {
+		// Nothing to deliver before the next cursor.
+		p.saveCheckpoint(shard, tr)
+		return "", nil
+	}
+	c, err := st.sess.Write(p.writeCtx, groups)
+	if err == nil {
+		err = st.sess.Confirm(p.writeCtx)
+	}
+	if err != nil {
+		st.sess.Reset()
+		st.failures++
+		backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
+		p.mu.Lock()
+		p.sum.Failures++
+		p.sum.Resent += c.Logs
+		p.mu.Unlock()
+		p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
+			"shard", shard, "cursor", tr.GetCurrentCursor(), "logs", countLogs(groups), "written", c.Logs,
+			"retry", st.failures, "backoff", backoff.String(), "error", err.Error())
+		p.pause(backoff)
+		return "", fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, tr.GetCurrentCursor(), err)
+	}
+	st.failures = 0
+	st.sess.Release()
+	p.mu.Lock()
+	p.sum.LogGroups += int64(len(groups))
+	p.sum.Logs += c.Logs
+	p.sum.Bytes += c.Bytes
+	p.sum.Truncated += c.Truncated
+	p.sum.Dropped += c.Dropped
+	p.mu.Unlock()
+	p.saveCheckpoint(shard, tr)
+	return "", nil
+}
+
+// saveCheckpoint marks the cursor after the delivered batch as the shard's
+// checkpoint: saved at once, or by the library at the checkpoint interval
+// and when the shard is released.
+func (p *processor) saveCheckpoint(shard int, tr consumer.CheckPointTracker) {
+	if err := tr.SaveCheckPoint(p.flushEach); err != nil {
+		// The cursor stays pending: the next save, or the one at release,
+		// carries it.
+		p.log.Warn("saving the checkpoint failed; it will be saved later", "shard", shard,
+			"checkpoint", tr.GetNextCursor(), "error", err.Error())
+	}
+}
+
+// Shutdown runs when the shard is released (rebalancing or stop), before
+// the library saves its last checkpoint.
+func (p *processor) Shutdown(tr consumer.CheckPointTracker) error {
+	p.mu.Lock()
+	st := p.shards[tr.GetShardId()]
+	delete(p.shards, tr.GetShardId())
+	p.mu.Unlock()
+	if st != nil {
+		st.sess.Reset() // a healthy connection went back to the pool already
+	}
+	p.log.Info("shard released: saving its last checkpoint", "shard", tr.GetShardId())
+	return nil
+}
+
+// pause waits d, or less when the consumer starts stopping.
+func (p *processor) pause(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.stopping:
+	}
+}
+
+func (p *processor) summary() Summary {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.sum
+	s.Shards = append([]int(nil), p.sum.Shards...)
+	return s
+}
+
+func countLogs(groups []*sls.LogGroup) int {
+	n := 0
+	for _, g := range groups {
+		n += len(g.Logs)
+	}
+	return n
+}

@@ -1,0 +1,258 @@
+package consume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+	consumer "github.com/aliyun/aliyun-log-go-sdk/consumer"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/logstore"
+	"sls2siem/internal/ship"
+)
+
+// Options configure one run of a consumer.
+type Options struct {
+	Consume config.Consume
+	// Credentials sign the SLS requests. The zero value takes the
+	// AccessKey pair of Consume (the daemon); FC passes the invocation's.
+	Credentials  logstore.Credentials
+	PullCount    int           // log groups per pull (SLS_PULL_COUNT)
+	RetryBackoff time.Duration // first pause after a failed delivery; it doubles
+	Shipper      *ship.Shipper
+	Log          *slog.Logger
+	// WriteDeadline bounds every socket write and delivery check (the FC
+	// invocation's deadline less its margin); zero: SYSLOG_WRITE_TIMEOUT
+	// bounds each write.
+	WriteDeadline time.Time
+	// Transport carries the SLS requests; nil: logstore.NewTransport().
+	Transport http.RoundTripper
+}
+
+// Summary is what one run did, the JSON answer of an FC invocation and
+// the fields of the run's last log line.
+type Summary struct {
+	RequestID  string `json:"requestId,omitempty"`
+	Project    string `json:"project"`
+	Logstore   string `json:"logstore"`
+	Group      string `json:"consumerGroup"`
+	Consumer   string `json:"consumer"`
+	Shards     []int  `json:"shards"` // shards held during the run
+	LogGroups  int64  `json:"logGroups"`
+	Logs       int64  `json:"logs"`
+	Bytes      int64  `json:"bytes"`
+	Truncated  int64  `json:"truncated"`
+	Dropped    int64  `json:"dropped"`  // oversized, with SYSLOG_OVERSIZE=drop
+	Failures   int64  `json:"failures"` // failed deliveries, each sent again
+	Resent     int64  `json:"resent"`   // logs written before a failure: possible duplicates
+	DurationMS int64  `json:"durationMs"`
+}
+
+func (s *Summary) addShard(shard int) {
+	if !slices.Contains(s.Shards, shard) {
+		s.Shards = append(s.Shards, shard)
+		slices.Sort(s.Shards)
+	}
+}
+
+// ErrStopTimeout is wrapped by Run's error when the consumer did not stop
+// within its stop timeout; its goroutines may still be running.
+var ErrStopTimeout = errors.New("stop timed out")
+
+// Run joins the consumer group (creating it if needed) and ships the shards
+// the group assigns to this consumer until ctx is done. It then stops
+// cleanly within Consume.StopTimeout: the batch in flight is finished, the
+// checkpoints of everything delivered are saved and the shard workers
+// released; the heartbeats stop, and after the group's timeout the other
+// consumers take the shards over.
+// The Summary counts what was delivered even on error.
+func Run(ctx context.Context, o Options) (sum Summary, err error) {
+	start := time.Now()
+	c := o.Consume
+	creds := o.Credentials
+	if creds.AccessKeyID == "" {
+		creds = logstore.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+	}
+	log := o.Log.With("project", c.Project, "logstore", c.Logstore, "consumerGroup", c.Group, "consumer", c.Name)
+	sum = Summary{Project: c.Project, Logstore: c.Logstore, Group: c.Group, Consumer: c.Name, Shards: []int{}}
+	defer func() {
+		sum.DurationMS = time.Since(start).Milliseconds()
+		logSummary(log, sum, err)
+	}()
+
+	transport := o.Transport
+	if transport == nil {
+		transport = logstore.NewTransport()
+	}
+	httpClient := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	client := newClient(c.Endpoint, creds, httpClient)
+	if err := ensureGroup(client, c); err != nil {
+		return sum, err
+	}
+
+	writeCtx := context.Background()
+	if !o.WriteDeadline.IsZero() {
+		var cancel context.CancelFunc
+		writeCtx, cancel = context.WithDeadline(writeCtx, o.WriteDeadline)
+		defer cancel()
+	}
+	stopping := make(chan struct{})
+	proc := &processor{
+		project:   c.Project,
+		logstore:  c.Logstore,
+		shipper:   o.Shipper,
+		log:       log,
+		writeCtx:  writeCtx,
+		stopping:  stopping,
+		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
+		flushEach: c.CheckpointInterval == 0,
+		shards:    make(map[int]*shardState),
+	}
+	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, httpClient, log), proc)
+	worker.Start()
+	log.Info("consumer started", "config", c)
+
+	<-ctx.Done()
+	close(stopping)
+	log.Info("consumer stopping: finishing the batch in flight, saving the checkpoints, releasing the shards")
+	stopped := make(chan struct{})
+	go func() {
+		worker.StopAndWait()
+		close(stopped)
+	}()
+	timer := time.NewTimer(c.StopTimeout)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+		// The group hands the shards to the other consumers once this
+		// one's heartbeats have been missing for the group's timeout.
+	case <-timer.C:
+		err = fmt.Errorf("consumer %s did not stop within %s (%s): %w; checkpoints of delivered logs may not all be saved, and the group sends what follows the saved ones again",
+			c.Name, c.StopTimeout, config.VarSLSConsumerStopTimeout, ErrStopTimeout)
+	}
+	sum = mergeSummary(sum, proc.summary())
+	return sum, err
+}
+
+func mergeSummary(base, s Summary) Summary {
+	s.RequestID, s.Project, s.Logstore, s.Group, s.Consumer = base.RequestID, base.Project, base.Logstore, base.Group, base.Consumer
+	if s.Shards == nil {
+		s.Shards = []int{}
+	}
+	return s
+}
+
+// hubConfig is the consumer library's configuration.
+func hubConfig(c config.Consume, creds logstore.Credentials, pullCount int, httpClient *http.Client, log *slog.Logger) consumer.LogHubConfig {
+	cfg := consumer.LogHubConfig{
+		Endpoint:                  c.Endpoint,
+		CredentialsProvider:       sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken),
+		Project:                   c.Project,
+		Logstore:                  c.Logstore,
+		ConsumerGroupName:         c.Group,
+		ConsumerName:              c.Name,
+		HeartbeatIntervalInSecond: int(c.HeartbeatInterval / time.Second),
+		HeartbeatTimeoutInSecond:  int(c.HeartbeatTimeout / time.Second),
+		DataFetchIntervalInMs:     max(c.FetchInterval.Milliseconds(), 1), // 0 would mean the library's 200
+		MaxFetchLogGroupCount:     pullCount,
+		HTTPClient:                httpClient,
+		Logger:                    sdkLogger{log: log, secrets: []string{creds.AccessKeySecret, creds.SecurityToken}},
+		AutoCommitDisabled:        c.CheckpointInterval == 0,
+		AutoCommitIntervalInMS:    max(c.CheckpointInterval.Milliseconds(), 1),
+	}
+	switch c.CursorPosition {
+	case config.CursorBegin:
+		cfg.CursorPosition = consumer.BEGIN_CURSOR
+	case config.CursorEnd:
+		cfg.CursorPosition = consumer.END_CURSOR
+	default:
+		cfg.CursorPosition = consumer.SPECIAL_TIMER_CURSOR
+		cfg.CursorStartTime = c.CursorTime
+	}
+	return cfg
+}
+
+// newClient returns an SDK client for the consumer-group calls made
+// outside the library.
+func newClient(endpoint string, creds logstore.Credentials, httpClient *http.Client) *sls.Client {
+	client := &sls.Client{
+		Endpoint:       endpoint,
+		UserAgent:      "sls2siem",
+		RequestTimeOut: httpClient.Timeout,
+		RetryTimeOut:   httpClient.Timeout,
+		HTTPClient:     httpClient,
+	}
+	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
+}
+
+// ensureGroup creates the consumer group, or updates its timeout, before
+// the library starts, so that a wrong endpoint, project, logstore or
+// credential fails the run at once with an error naming it (the library
+// would only log it and retry forever).
+func ensureGroup(client *sls.Client, c config.Consume) error {
+	want := sls.ConsumerGroup{ConsumerGroupName: c.Group, Timeout: int(c.HeartbeatTimeout / time.Second)}
+	where := fmt.Sprintf("consumer group %s of project %s logstore %s at %s", c.Group, c.Project, c.Logstore, c.Endpoint)
+	groups, err := client.ListConsumerGroup(c.Project, c.Logstore)
+	if err != nil {
+		return describe("list the consumer groups for "+where, err)
+	}
+	for _, g := range groups {
+		if g.ConsumerGroupName != c.Group {
+			continue
+		}
+		if *g == want {
+			return nil
+		}
+		if err := client.UpdateConsumerGroup(c.Project, c.Logstore, want); err != nil {
+			return describe("update the timeout of "+where, err)
+		}
+		return nil
+	}
+	err = client.CreateConsumerGroup(c.Project, c.Logstore, want)
+	var se *sls.Error
+	if err != nil && !(errors.As(err, &se) && se.Code == "ConsumerGroupAlreadyExist") {
+		return describe("create "+where, err)
+	}
+	return nil
+}
+
+// describe names the SLS error code of a failed request, never the
+// credentials.
+func describe(what string, err error) error {
+	var se *sls.Error
+	if errors.As(err, &se) {
+		if se.HTTPCode <= 0 {
+			return fmt.Errorf("%s: %s", what, se.Message)
+		}
+		return fmt.Errorf("%s: SLS error %s (HTTP %d): %s (request id %s): %w",
+			what, se.Code, se.HTTPCode, se.Message, se.RequestID, &logstore.CodeError{Code: se.Code, HTTPStatus: int(se.HTTPCode)})
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func logSummary(log *slog.Logger, s Summary, err error) {
+	attrs := []slog.Attr{
+		slog.Any("shards", s.Shards),
+		slog.Int64("logGroups", s.LogGroups),
+		slog.Int64("logs", s.Logs),
+		slog.Int64("bytes", s.Bytes),
+		slog.Int64("truncated", s.Truncated),
+		slog.Int64("dropped", s.Dropped),
+		slog.Int64("failures", s.Failures),
+		slog.Int64("resent", s.Resent),
+		slog.Int64("durationMs", s.DurationMS),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))
+		log.LogAttrs(context.Background(), slog.LevelError, "consumer stopped with an error", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.String("outcome", "success"))
+	log.LogAttrs(context.Background(), slog.LevelInfo, "consumer stopped", attrs...)
+}

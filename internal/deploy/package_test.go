@@ -1,0 +1,274 @@
+package deploy
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sls2siem/internal/fcruntime"
+	"sls2siem/internal/localcloud/fcemu"
+)
+
+// workDir holds what the tests build; TestMain removes it.
+var workDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sls2siem-deploy-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	workDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// pkg is what `make package` produced, unpacked the way FC unpacks it.
+type pkg struct {
+	Zip     string // the code zip
+	Entry   string // the binary's name inside the zip
+	CodeDir string // the zip unpacked: FC's /code
+}
+
+// Binary is the unpacked binary, the file FC starts.
+func (p pkg) Binary() string { return filepath.Join(p.CodeDir, p.Entry) }
+
+var (
+	pkgOnce sync.Once
+	pkgOut  pkg
+	pkgErr  error
+)
+
+// packaged runs `make package` once per test binary, into workDir.
+func packaged(t testing.TB) pkg {
+	t.Helper()
+	pkgOnce.Do(func() { pkgOut, pkgErr = makePackage(filepath.Join(workDir, "pkg")) })
+	if pkgErr != nil {
+		t.Fatal(pkgErr)
+	}
+	return pkgOut
+}
+
+// mkzipLine is the Makefile's package recipe: `mkzip -o ZIP BINARY=ENTRY:MODE`.
+var mkzipLine = regexp.MustCompile(`mkzip -o (\S+) (\S+)=([^:\s]+):([0-7]+)`)
+
+// packageRecipe returns the zip path and the binary's entry name of
+// `make package`, with the given make variables.
+func packageRecipe(vars ...string) (zipPath, entry string, err error) {
+	out, err := exec.Command("make", append([]string{"-s", "-n", "-C", repo, "package"}, vars...)...).CombinedOutput()
+	if err != nil {
+		return "", "", fmt.Errorf("make -n package: %v\n%s", err, out)
+	}
+	m := mkzipLine.FindStringSubmatch(string(out))
+	if m == nil {
+		return "", "", fmt.Errorf("make -n package runs no `mkzip -o ZIP BINARY=NAME:MODE`:\n%s", out)
+	}
+	return m[1], m[3], nil
+}
+
+// makePackage runs `make package` with its output directories under dir,
+// and unpacks the zip into dir/code.
+func makePackage(dir string) (pkg, error) {
+	vars := []string{"BIN=" + filepath.Join(dir, "bin"), "DIST=" + filepath.Join(dir, "dist")}
+	zipPath, entry, err := packageRecipe(vars...)
+	if err != nil {
+		return pkg{}, err
+	}
+	cmd := exec.Command("make", append([]string{"-s", "-C", repo, "package"}, vars...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return pkg{}, fmt.Errorf("make package: %v\n%s", err, out)
+	}
+	p := pkg{Zip: zipPath, Entry: entry, CodeDir: filepath.Join(dir, "code")}
+	return p, unzip(p.Zip, p.CodeDir)
+}
+
+// unzip extracts every file of the archive with its mode, as FC does.
+func unzip(zipPath, dest string) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		path := filepath.Join(dest, filepath.FromSlash(f.Name))
+		if f.Mode().IsDir() {
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, f.Mode().Perm()); err != nil {
+			return err
+		}
+		if err := os.Chmod(path, f.Mode().Perm()); err != nil { // umask
+			return err
+		}
+	}
+	return nil
+}
+
+// TestPackage checks the code zip: it is where s.yaml's code points, holds
+// only the binary, executable, static for linux/amd64 and stripped, and two
+// `make package` runs give the same bytes.
+func TestPackage(t *testing.T) {
+	t.Parallel()
+	p := packaged(t)
+
+	defaultZip, _, err := packageRecipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range render(t, deployEnv()).functions(t) {
+		if f.Props.Code != "./"+defaultZip {
+			t.Errorf("s.yaml: function %s deploys code %q, but make package writes %s", f.Key, f.Props.Code, defaultZip)
+		}
+	}
+
+	zr, err := zip.OpenReader(p.Zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != p.Entry {
+		var names []string
+		for _, f := range zr.File {
+			names = append(names, f.Name)
+		}
+		t.Fatalf("the code zip holds %v, want only %s", names, p.Entry)
+	}
+	if mode := zr.File[0].Mode(); mode != 0o755 {
+		t.Errorf("%s has mode %v in the zip, want -rwxr-xr-x", p.Entry, mode)
+	}
+
+	ef, err := elf.Open(p.Binary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
+	if ef.Machine != elf.EM_X86_64 || ef.OSABI != elf.ELFOSABI_NONE && ef.OSABI != elf.ELFOSABI_LINUX {
+		t.Errorf("the binary is for %v/%v, want linux/amd64", ef.OSABI, ef.Machine)
+	}
+	for _, prog := range ef.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Error("the binary is dynamically linked: build it with CGO_ENABLED=0")
+		}
+	}
+	if ef.Section(".symtab") != nil {
+		t.Error("the binary has a symbol table: build it with -ldflags=-s")
+	}
+
+	again, err := makePackage(filepath.Join(workDir, "pkg-again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(p.Zip)
+	b, _ := os.ReadFile(again.Zip)
+	if !bytes.Equal(a, b) {
+		t.Error("two make package runs gave different zips")
+	}
+	if fi, err := os.Stat(p.Zip); err == nil {
+		t.Logf("code zip: %d bytes; binary: %d bytes", fi.Size(), mustSize(t, p.Binary()))
+	}
+}
+
+func mustSize(t testing.TB, path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// TestRuntimeCommandAndPort checks that both functions run the packaged
+// binary the same way, on a custom runtime with the port the binary serves,
+// and that the command s.yaml gives FC really starts the custom runtime
+// server: the unpacked binary, started by the FC emulator with that command
+// and the rendered environment, answers an invocation. The go1 variant is
+// started the same way under the go1 contract.
+func TestRuntimeCommandAndPort(t *testing.T) {
+	t.Parallel()
+	p := packaged(t)
+	tpl := render(t, deployEnv())
+	fns := tpl.functions(t)
+	first := fns[0].Props
+	for _, f := range fns {
+		pr := f.Props
+		switch pr.Runtime {
+		case "custom.debian10", "custom.debian11", "custom.debian12":
+		default:
+			t.Errorf("function %s: runtime %q, want custom.debian10 or newer", f.Key, pr.Runtime)
+		}
+		c := pr.CustomRuntimeConfig
+		if c == nil || len(c.Command) == 0 {
+			t.Fatalf("function %s: no customRuntimeConfig.command", f.Key)
+		}
+		if want := "/code/" + p.Entry; c.Command[0] != want {
+			t.Errorf("function %s: command %q, want %s (the binary in the code zip, unpacked under /code)", f.Key, c.Command[0], want)
+		}
+		if c.Port != fcruntime.DefaultServerPort {
+			t.Errorf("function %s: port %d, but the binary serves on %d (FC_SERVER_PORT's default)", f.Key, c.Port, fcruntime.DefaultServerPort)
+		}
+		if pr.Runtime != first.Runtime || pr.Code != first.Code || fmt.Sprint(*c) != fmt.Sprint(*first.CustomRuntimeConfig) {
+			t.Errorf("function %s runs %s %v %s, function %s runs %s %v %s: both must run the same binary the same way",
+				f.Key, pr.Runtime, *c, pr.Code, fns[0].Key, first.Runtime, *first.CustomRuntimeConfig, first.Code)
+		}
+	}
+
+	trig := tpl.byTrigger(t, "log")
+	c := trig.Props.CustomRuntimeConfig
+	args := append(append([]string{}, c.Command[1:]...), c.Args...)
+	var env []string
+	for k, v := range trig.Props.EnvironmentVariables {
+		if v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
+		t.Run(string(contract), func(t *testing.T) {
+			cfg := fcemu.Config{
+				Binary: p.Binary(), Contract: contract, Env: env,
+				FunctionName: trig.Props.FunctionName, Timeout: 10 * time.Second,
+				Output: io.Discard,
+			}
+			if contract == fcemu.ContractCustom {
+				cfg.Args = args // go1: FC runs the handler with no arguments
+			}
+			fn, err := fcemu.Start(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("start %s %v under the %s contract: %v", p.Entry, cfg.Args, contract, err)
+			}
+			defer fn.Stop(context.Background())
+			res, err := fn.Invoke(context.Background(), []byte(`{"source":{}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Err == nil || !strings.Contains(res.Err.Message, "trigger event: field source.") {
+				t.Errorf("invocation with an incomplete event: %+v, want the function's error naming the missing field", res.Err)
+			}
+		})
+	}
+}

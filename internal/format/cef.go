@@ -1,0 +1,127 @@
+package format
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// The CEF body (ArcSight Common Event Format, revision 0):
+//
+//	CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|rt=MS key=value …
+//
+// Header fields escape '\' and '|'; extension values escape '\', '=', CR
+// and LF; extension keys are alphanumeric (see attrKeys).
+
+// cefSeverity maps a syslog severity (0–7) to CEF's 0–10 scale
+// (emerg 10 … debug 1).
+var cefSeverity = [8]string{"10", "9", "8", "7", "5", "4", "3", "1"}
+
+var cefHeaderEscaper = newEscaper(escapeRules{
+	esc: map[byte]string{'\\': `\\`, '|': `\|`},
+	ctl: func(byte) string { return " " },
+})
+
+func newCEFValueEscaper(breaks, strict bool) *escaper {
+	return newEscaper(escapeRules{
+		breaks: breaks, strict: strict,
+		esc: map[byte]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`},
+	})
+}
+
+// appendCEF appends the CEF body of one log. fields are the body's
+// fields; all the whole log, for the header's mapped fields.
+// Longest Signature ID and Name taken from a field (the CEF
+// specification's limits), and when a message must be cut.
+const (
+	maxCEFSignatureID = 1023
+	maxCEFName        = 512
+	compactHeader     = 32
+)
+
+func (e *Encoder) appendCEF(dst []byte, fields, all []Field, sev int, sec, nsec int64, compact bool) []byte {
+	o := &e.opts
+	maxID, maxName := maxCEFSignatureID, maxCEFName
+	if compact {
+		maxID, maxName = compactHeader, compactHeader
+	}
+	dst = append(dst, "CEF:0|"...)
+	dst = append(dst, e.cefVendor...) // escaped once, in NewEncoder
+	dst = append(dst, '|')
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(mapped(all, o.EventIDKeys, o.EventID), maxID))
+	dst = append(dst, '|')
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(mapped(all, o.EventNameKeys, o.EventName), maxName))
+	dst = append(dst, '|')
+	dst = append(dst, cefSeverity[sev]...)
+	dst = append(dst, "|rt="...)
+	dst = strconv.AppendInt(dst, sec*1000+nsec/1e6, 10)
+	e.fixedEnd = len(dst)
+	return e.appendPairs(dst, fields, ' ')
+}
+
+// appendPairs appends the CEF extension or the LEEF attributes: sep key=value
+// for each field, keys made valid and unique, values escaped.
+func (e *Encoder) appendPairs(dst []byte, fields []Field, sep byte) []byte {
+	// Optimistic: write the values unescaped and check them once.
+	start, m0 := len(dst), len(e.marks)
+	e.keys.start()
+	for i := range fields {
+		m := mark{entry: len(dst)}
+		dst = append(dst, sep)
+		dst = append(dst, e.keys.key(fields[i].Key)...)
+		dst = append(dst, '=')
+		m.value = len(dst)
+		dst = append(dst, fields[i].Value...)
+		e.marks = append(e.marks, m)
+	}
+	if e.pairsFast.clean(dst[start:], len(fields)) {
+		return dst
+	}
+	dst, e.marks = dst[:start], e.marks[:m0]
+	e.keys.start()
+	for i := range fields {
+		m := mark{entry: len(dst)}
+		dst = append(dst, sep)
+		dst = append(dst, e.keys.key(fields[i].Key)...)
+		dst = append(dst, '=')
+		m.value = len(dst)
+		dst = e.valueEsc.appendEscaped(dst, fields[i].Value)
+		e.marks = append(e.marks, m)
+	}
+	return dst
+}
+
+// mapped returns the value of the first of keys present and non-empty in
+// fs, else def.
+func mapped(fs []Field, keys []string, def string) string {
+	if v, ok := lookup(fs, keys); ok {
+		return v
+	}
+	return def
+}
+
+// fitPairs cuts a CEF or LEEF body that ends past limit at a pair
+// boundary, or inside the value that crosses limit.
+func fitPairs(dst []byte, limit int, marks []mark) []byte {
+	for i := len(marks) - 1; i >= 0; i-- {
+		m := marks[i]
+		if m.value <= limit {
+			return dst[:safeCut(dst, m.value, limit, escUnit)]
+		}
+		if m.entry <= limit {
+			return dst[:m.entry]
+		}
+	}
+	return cutUTF8(dst, limit)
+}
+
+// prefixUTF8 returns s cut to at most n bytes, not inside a UTF-8
+// sequence.
+func prefixUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

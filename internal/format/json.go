@@ -1,0 +1,98 @@
+package format
+
+// The JSON body: one object per log, keys in the seed's order.
+
+// jsonEscaper writes the inside of a JSON string (RFC 8259): quote,
+// backslash and control characters escaped (DEL too, so that the text is
+// also valid RFC 3164 content), invalid UTF-8 replaced by U+FFFD.
+var jsonEscaper = newEscaper(escapeRules{
+	esc: map[byte]string{'"': `\"`, '\\': `\\`},
+	ctl: func(c byte) string {
+		switch c {
+		case '\n':
+			return `\n`
+		case '\r':
+			return `\r`
+		case '\t':
+			return `\t`
+		case '\b':
+			return `\b`
+		case '\f':
+			return `\f`
+		}
+		const hex = "0123456789abcdef"
+		return `\u00` + string([]byte{hex[c>>4], hex[c&15]})
+	},
+})
+
+var jsonFast = newFastCheck(0x20, []byte{'\\', 0x7f}, '"')
+
+// appendJSON appends {"key":"value",...}. marks records each member: entry
+// is where it starts (its comma included), value where its value's text
+// starts (after the opening quote).
+func appendJSON(dst []byte, fields []Field, marks []mark) ([]byte, []mark) {
+	// Optimistic: write the object unescaped and check it once.
+	start, m0 := len(dst), len(marks)
+	dst = append(dst, '{')
+	for i := range fields {
+		m := mark{entry: len(dst)}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, fields[i].Key...)
+		dst = append(dst, '"', ':', '"')
+		m.value = len(dst)
+		dst = append(dst, fields[i].Value...)
+		dst = append(dst, '"')
+		marks = append(marks, m)
+	}
+	dst = append(dst, '}')
+	if jsonFast.clean(dst[start:], 4*len(fields)) {
+		return dst, marks
+	}
+	dst, marks = dst[:start], marks[:m0]
+	dst = append(dst, '{')
+	for i := range fields {
+		m := mark{entry: len(dst)}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = jsonEscaper.appendEscaped(dst, fields[i].Key)
+		dst = append(dst, `":"`...)
+		m.value = len(dst)
+		dst = jsonEscaper.appendEscaped(dst, fields[i].Value)
+		dst = append(dst, '"')
+		marks = append(marks, m)
+	}
+	return append(dst, '}'), marks
+}
+
+// fitJSON cuts a JSON body that ends past limit so that it ends at or
+// before limit and is still one valid object: the member that crosses the
+// limit is shortened (its value cut between characters) or left out.
+func fitJSON(dst []byte, bodyStart, limit int, marks []mark) []byte {
+	for i := len(marks) - 1; i >= 0; i-- {
+		m := marks[i]
+		if m.value+2 <= limit {
+			cut := safeCut(dst, m.value, limit-2, jsonUnit)
+			return append(dst[:cut], `"}`...)
+		}
+		if m.entry+1 <= limit {
+			return append(dst[:m.entry], '}')
+		}
+	}
+	return append(dst[:bodyStart], "{}"...)
+}
+
+// jsonUnit is the length of the escape sequence or character at b[i].
+func jsonUnit(b []byte, i int) int {
+	if b[i] == '\\' {
+		if i+1 < len(b) && b[i+1] == 'u' {
+			return 6
+		}
+		return 2
+	}
+	return utf8Len(b[i])
+}

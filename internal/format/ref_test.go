@@ -1,0 +1,172 @@
+package format
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+)
+
+// Reference implementations of what the encoder must produce, written
+// plainly (runes, maps, strings.Builder) and sharing no code with it.
+
+// refFlatten flattens like loggroups_to_flattern_list: an insertion-ordered
+// dict of __time__, __topic__, __source__, non-zero __time_ns_part__, the
+// tags, the contents; a repeated key keeps its place; __time__ removed.
+func refFlatten(g *sls.LogGroup, l *sls.Log) []Field {
+	var keys []string
+	vals := map[string]string{}
+	set := func(k, v string) {
+		if _, ok := vals[k]; !ok {
+			keys = append(keys, k)
+		}
+		vals[k] = v
+	}
+	set("__time__", strconv.FormatUint(uint64(l.GetTime()), 10))
+	set("__topic__", g.GetTopic())
+	set("__source__", g.GetSource())
+	if l.GetTimeNs() != 0 {
+		set("__time_ns_part__", strconv.FormatUint(uint64(l.GetTimeNs()), 10))
+	}
+	for _, t := range g.LogTags {
+		set("__tag__:"+t.GetKey(), t.GetValue())
+	}
+	for _, c := range l.Contents {
+		set(c.GetKey(), c.GetValue())
+	}
+	var out []Field
+	for _, k := range keys {
+		if k != "__time__" {
+			out = append(out, Field{k, vals[k]})
+		}
+	}
+	return out
+}
+
+// refText replaces invalid UTF-8 by U+FFFD and the runes of repl by their
+// replacement.
+func refText(s string, repl map[rune]string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r2, ok := repl[r]; ok {
+			b.WriteString(r2)
+			continue
+		}
+		b.WriteRune(r) // invalid bytes come as RuneError: U+FFFD
+	}
+	return b.String()
+}
+
+var breaksRepl = map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`}
+
+// refHeader is a header field: characters outside [lo, hi] (and in
+// except) written '_', cut to max, "" for the nil value.
+func refHeader(v string, max int, ok func(r rune) bool) string {
+	if v == "" || v == "-" {
+		return ""
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range v {
+		if n == max {
+			break
+		}
+		if ok(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		n++
+	}
+	return b.String()
+}
+
+func isPrintUSASCII(r rune) bool { return r >= 33 && r <= 126 }
+
+// refMapped returns the value of the first of keys with a non-empty value
+// in fs, else def.
+func refMapped(fs []Field, keys []string, def string) string {
+	for _, k := range keys {
+		for _, f := range fs {
+			if f.Key == k && f.Value != "" {
+				return f.Value
+			}
+		}
+	}
+	return def
+}
+
+// refSeverity is the documented severity vocabulary.
+func refSeverity(v string, def int) int {
+	words := map[string]int{
+		"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7,
+		"emerg": 0, "emergency": 0, "panic": 0, "alert": 1, "crit": 2, "critical": 2, "fatal": 2,
+		"err": 3, "error": 3, "severe": 3, "warn": 4, "warning": 4, "notice": 5,
+		"info": 6, "informational": 6, "information": 6,
+		"debug": 7, "trace": 7, "verbose": 7, "fine": 7, "finer": 7, "finest": 7,
+	}
+	if n, ok := words[strings.ToLower(strings.Trim(v, " \t"))]; ok && utf8.ValidString(v) && isASCII(v) {
+		return n
+	}
+	return def
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// refKV is the seed's body.
+func refKV(fs []Field, repl map[rune]string) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString("||" + refText(f.Key, repl) + "=" + refText(f.Value, repl))
+	}
+	return b.String()
+}
+
+// refAttrKeys names CEF/LEEF keys: alphanumeric runs kept, a run after
+// punctuation capitalised, other runes as u<hex>, "field" when nothing is
+// left, and a number appended to a key already used.
+func refAttrKeys(fs []Field, reserved ...string) []string {
+	used := map[string]bool{}
+	for _, r := range reserved {
+		used[r] = true
+	}
+	var out []string
+	for _, f := range fs {
+		var b strings.Builder
+		upper := false
+		for _, r := range f.Key {
+			switch {
+			case r < 128 && isAlnum(byte(r)):
+				if upper && b.Len() > 0 && r >= 'a' && r <= 'z' {
+					r -= 'a' - 'A'
+				}
+				b.WriteRune(r)
+				upper = false
+			case r < 128:
+				upper = true
+			default:
+				b.WriteString("u" + strconv.FormatInt(int64(r), 16))
+				upper = true
+			}
+		}
+		k := b.String()
+		if k == "" {
+			k = "field"
+		}
+		base := k
+		for n := 2; used[k]; n++ {
+			k = base + strconv.Itoa(n)
+		}
+		used[k] = true
+		out = append(out, k)
+	}
+	return out
+}

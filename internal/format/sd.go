@@ -1,0 +1,77 @@
+package format
+
+import "strconv"
+
+// RFC 5424 structured data: [SD-ID PARAM-NAME="PARAM-VALUE" …].
+
+// sdEscaper writes PARAM-VALUEs: '"', '\' and ']' escaped with a
+// backslash (RFC 5424 §6.3.3), invalid UTF-8 replaced. With breaks, CR, LF
+// and NUL become the text \r, \n, \0 (whose backslash is escaped in turn,
+// since strict parsers accept no other escape).
+func sdEscaper(breaks bool) *escaper {
+	esc := map[byte]string{'"': `\"`, '\\': `\\`, ']': `\]`}
+	if breaks {
+		esc['\n'], esc['\r'], esc[0] = `\\n`, `\\r`, `\\0`
+	}
+	return newEscaper(escapeRules{esc: esc})
+}
+
+// appendSD appends the STRUCTURED-DATA field: the origin element, the
+// element of SDKeys, or "-". With limit >= 0 the SDKeys element ends at or
+// before limit: a value that crosses it is cut and later ones are left out.
+func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte {
+	n := len(dst)
+	if e.opts.Origin {
+		dst = append(dst, grp.origin...)
+		dst = strconv.AppendInt(dst, int64(index), 10)
+		dst = append(dst, `"]`...)
+	}
+	if len(e.sdNames) > 0 {
+		elem := len(dst)
+		dst = append(dst, '[')
+		dst = append(dst, e.sdID...)
+		params := 0
+		for i, k := range e.opts.SDKeys {
+			v, ok := find(e.fields, k)
+			if !ok {
+				continue
+			}
+			p := len(dst)
+			dst = append(dst, ' ')
+			dst = append(dst, e.sdNames[i]...)
+			dst = append(dst, '=', '"')
+			vs := len(dst)
+			dst = e.sdEsc.appendEscaped(dst, v)
+			dst = append(dst, '"')
+			if limit >= 0 && len(dst)+1 > limit {
+				if cut := safeCut(dst, vs, limit-2, escUnit); cut >= vs && limit-2 >= vs {
+					dst = append(dst[:cut], '"')
+					params++
+				} else {
+					dst = dst[:p]
+				}
+				break
+			}
+			params++
+		}
+		if params > 0 {
+			dst = append(dst, ']')
+		} else {
+			dst = dst[:elem]
+		}
+	}
+	if len(dst) == n {
+		dst = append(dst, '-')
+	}
+	return dst
+}
+
+// find returns the value of key in fs.
+func find(fs []Field, key string) (string, bool) {
+	for i := range fs {
+		if fs[i].Key == key {
+			return fs[i].Value, true
+		}
+	}
+	return "", false
+}
