@@ -86,9 +86,14 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: every benchmark (encoder, cold start under the FC emulator, ...)
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
+## bench: the shipping report (1M logs: decode and send ceilings, end to end into a
+##        sink and into rsyslog over TCP and TLS, peak RSS, warm handshakes), then every
+##        package benchmark (encoders per format, decoder, cold start); all into $(BENCH_OUT)
+BENCH_OUT ?= bench-results.txt
+bench: build test-deps
+	SLS2SIEM_BENCH_OUT=$(CURDIR)/$(BENCH_OUT) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/e2e
+	$(GO) test -run '^$$' -bench . -benchmem $(filter-out ./internal/e2e,$(BENCH_PKGS)) | tee -a $(BENCH_OUT)
+	@echo "bench: figures written to $(BENCH_OUT)"
 
 clean:
 	rm -rf $(BIN) $(DIST)

@@ -269,10 +269,13 @@ func benchSend(b *testing.B, network, addr string, cfg *tls.Config, frames [][]b
 
 func benchFunction(b *testing.B, c *benchData, env []string) *fcemu.Instance {
 	b.Helper()
+	if extra := os.Getenv("SLS2SIEM_BENCH_ENV"); extra != "" {
+		env = append(env, strings.Split(extra, ",")...)
+	}
 	fn, err := fcemu.Start(context.Background(), fcemu.Config{
 		Binary: functionBinary, Contract: fcemu.ContractCustom, Env: env, Timeout: 10 * time.Minute,
 		Credentials: fcemu.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken},
-		Output:      io.Discard, FunctionName: "sls2siem-bench",
+		Output:      io.Discard, FunctionName: "sls2siem-bench", MemoryMB: 512, // as in s.yaml
 	})
 	if err != nil {
 		b.Fatal(err)
