@@ -64,38 +64,25 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{Logs: data.LogCount(), Received: -1}
 
 	// SLS: the emulator, a loader key, the function's STS credentials.
-	emu := slsemu.New()
-	loader := slsemu.Credential{AccessKeyID: randomID("LTAIloader", 6), AccessKeySecret: randomID("", 16)}
 	role := slsemu.Credential{AccessKeyID: randomID("STS.", 8), AccessKeySecret: randomID("", 16), SecurityToken: randomID("CAIS", 24)}
-	emu.AddCredential(loader)
-	emu.AddCredential(role)
-	endpoint, err := emu.Start("127.0.0.1:0")
+	emu, endpoint, loader, err := startSLS(data, role)
 	if err != nil {
-		return nil, fmt.Errorf("local cloud: start the SLS emulator: %w", err)
+		return nil, err
 	}
 	defer emu.Close()
-	if err := emu.CreateLogstore(data.Project, data.Logstore, len(data.Shards)); err != nil {
-		return nil, fmt.Errorf("local cloud: %w", err)
-	}
 	if err := sample.Put(ctx, NewSLSClient(endpoint, loader), data); err != nil {
 		return nil, fmt.Errorf("local cloud: load the sample logstore: %w", err)
 	}
 
 	// The receiver.
-	env := opts.Env
-	var rcv *receiver.Receiver
-	if lookup(env, "SYSLOG_HOST") == "" {
-		var addr string
-		rcv, addr, err = startReceiver(env, opts.Messages)
-		if err != nil {
-			return nil, err
-		}
-		defer rcv.Close()
-		env = append(withoutVars(env, "SYSLOG_HOST", "SYSLOG_PORT"), "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+addr[strings.LastIndexByte(addr, ':')+1:])
-		res.Receiver = "embedded receiver " + lookupDefault(env, "SYSLOG_PROTOCOL", "tcp") + "://" + addr
-	} else {
-		res.Receiver = lookupDefault(env, "SYSLOG_PROTOCOL", "tcp") + "://" + lookup(env, "SYSLOG_HOST") + ":" + lookupDefault(env, "SYSLOG_PORT", "514")
+	rcv, env, desc, err := syslogTarget(opts.Env, opts.Messages)
+	if err != nil {
+		return nil, err
 	}
+	if rcv != nil {
+		defer rcv.Close()
+	}
+	res.Receiver = desc
 
 	// FC: the real binary.
 	out := opts.FunctionLog

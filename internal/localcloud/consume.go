@@ -9,12 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/sample"
 	"sls2siem/internal/localcloud/slsemu"
 )
@@ -69,33 +67,21 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 	}
 	res := &ConsumeResult{Logs: data.LogCount(), Received: -1, Shares: map[string][]int{}}
 
-	emu := slsemu.New()
-	loader := slsemu.Credential{AccessKeyID: randomID("LTAIloader", 6), AccessKeySecret: randomID("", 16)}
 	key := slsemu.Credential{AccessKeyID: randomID("LTAIconsumer", 6), AccessKeySecret: randomID("", 16)}
-	emu.AddCredential(loader)
-	emu.AddCredential(key)
-	endpoint, err := emu.Start("127.0.0.1:0")
+	emu, endpoint, loader, err := startSLS(data, key)
 	if err != nil {
-		return nil, fmt.Errorf("local cloud: start the SLS emulator: %w", err)
+		return nil, err
 	}
 	defer emu.Close()
-	if err := emu.CreateLogstore(data.Project, data.Logstore, len(data.Shards)); err != nil {
-		return nil, fmt.Errorf("local cloud: %w", err)
-	}
 
-	env := opts.Env
-	var rcv *receiver.Receiver
-	if lookup(env, "SYSLOG_HOST") == "" {
-		var addr string
-		if rcv, addr, err = startReceiver(env, opts.Messages); err != nil {
-			return nil, err
-		}
-		defer rcv.Close()
-		env = append(withoutVars(env, "SYSLOG_HOST", "SYSLOG_PORT"), "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+addr[strings.LastIndexByte(addr, ':')+1:])
-		res.Receiver = "embedded receiver " + lookupDefault(env, "SYSLOG_PROTOCOL", "tcp") + "://" + addr
-	} else {
-		res.Receiver = lookupDefault(env, "SYSLOG_PROTOCOL", "tcp") + "://" + lookup(env, "SYSLOG_HOST") + ":" + lookupDefault(env, "SYSLOG_PORT", "514")
+	rcv, env, desc, err := syslogTarget(opts.Env, opts.Messages)
+	if err != nil {
+		return nil, err
 	}
+	if rcv != nil {
+		defer rcv.Close()
+	}
+	res.Receiver = desc
 
 	// Short heartbeats so that the demo balances in seconds; the caller's
 	// variables may change them.

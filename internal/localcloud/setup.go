@@ -1,0 +1,47 @@
+package localcloud
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"sls2siem/internal/localcloud/receiver"
+	"sls2siem/internal/localcloud/sample"
+	"sls2siem/internal/localcloud/slsemu"
+)
+
+// startSLS starts the SLS emulator with the sample's logstore created (still
+// empty), a loader key for putting the data, and the other credentials it
+// must accept. The caller closes the emulator.
+func startSLS(data *sample.Logstore, creds ...slsemu.Credential) (emu *slsemu.Server, endpoint string, loader slsemu.Credential, err error) {
+	emu = slsemu.New()
+	loader = slsemu.Credential{AccessKeyID: randomID("LTAIloader", 6), AccessKeySecret: randomID("", 16)}
+	emu.AddCredential(loader)
+	for _, c := range creds {
+		emu.AddCredential(c)
+	}
+	if endpoint, err = emu.Start("127.0.0.1:0"); err != nil {
+		return nil, "", loader, fmt.Errorf("local cloud: start the SLS emulator: %w", err)
+	}
+	if err := emu.CreateLogstore(data.Project, data.Logstore, len(data.Shards)); err != nil {
+		emu.Close()
+		return nil, "", loader, fmt.Errorf("local cloud: %w", err)
+	}
+	return emu, endpoint, loader, nil
+}
+
+// syslogTarget returns the function's environment pointed at the embedded
+// receiver (started here, printing to messages) unless SYSLOG_HOST names a
+// real one, and a description of the receiver. rcv is nil for a real one.
+func syslogTarget(env []string, messages io.Writer) (rcv *receiver.Receiver, out []string, desc string, err error) {
+	proto := lookupDefault(env, "SYSLOG_PROTOCOL", "tcp")
+	if lookup(env, "SYSLOG_HOST") != "" {
+		return nil, env, proto + "://" + lookup(env, "SYSLOG_HOST") + ":" + lookupDefault(env, "SYSLOG_PORT", "514"), nil
+	}
+	rcv, addr, err := startReceiver(env, messages)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	out = append(withoutVars(env, "SYSLOG_HOST", "SYSLOG_PORT"), "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+addr[strings.LastIndexByte(addr, ':')+1:])
+	return rcv, out, "embedded receiver " + proto + "://" + addr, nil
+}
