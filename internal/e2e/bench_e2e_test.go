@@ -357,9 +357,8 @@ func (s *discardSink) port() string { return strconv.Itoa(s.ln.Addr().(*net.TCPA
 // so that its own cost, not the test's bookkeeping, sets its ceiling.
 type benchRsyslog struct {
 	*daemon
-	lines   int
-	offset  int64
-	partial []byte
+	lines  int
+	offset int64
 }
 
 var benchRsyslogConf = template.Must(template.New("rsyslog-bench").Parse(`

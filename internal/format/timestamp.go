@@ -81,7 +81,7 @@ func (c *clock) at(sec int64) {
 		b = appendDigits(b, d, 2)
 	}
 	b = append(b, ' ')
-	b = append(b, c.date[11:19]...)
+	_ = append(b, c.date[11:19]...) // the appends above fill c.bsd in place
 }
 
 func (c *clock) setOffset(off int) {

@@ -38,18 +38,18 @@ type Batch struct {
 	Groups     []*sls.LogGroup
 	RawSize    int // uncompressed protobuf size
 
-	dec  *decoder
-	free chan *decoder
+	dec   *decoder
+	free  chan *decoder
+	first int64 // Cursor as a number; -1 when it is not one
 }
 
 // GroupCursor returns the cursor of Groups[i] (SLS numbers log groups
 // consecutively), or "" when the batch's cursor is not a number.
 func (b *Batch) GroupCursor(i int) string {
-	n, err := decodeCursor(b.Cursor)
-	if err != nil {
+	if b.first < 0 {
 		return ""
 	}
-	return encodeCursor(n + int64(i))
+	return encodeCursor(b.first + int64(i))
 }
 
 // Release hands the batch's memory back to the Reader. The batch must not
@@ -80,14 +80,13 @@ const maxStalls = 3
 
 // Reader pulls a Range batch by batch. It is not safe for concurrent use.
 type Reader struct {
-	client  *sls.Client
-	rng     Range
-	count   int
-	cursor  string
-	stalls  int
-	done    bool
-	timeout time.Duration
-	free    chan *decoder // decoders of released batches
+	client *sls.Client
+	rng    Range
+	count  int
+	cursor string
+	stalls int
+	done   bool
+	free   chan *decoder // decoders of released batches
 }
 
 // Options tune a Reader.
@@ -126,7 +125,7 @@ func NewReader(ctx context.Context, rng Range, creds Credentials, opts Options) 
 	if count <= 0 || count > 1000 {
 		count = 100
 	}
-	return &Reader{client: client, rng: rng, count: count, cursor: rng.Begin, timeout: retry, free: make(chan *decoder, 4)}
+	return &Reader{client: client, rng: rng, count: count, cursor: rng.Begin, free: make(chan *decoder, 4)}
 }
 
 // Cursor is the cursor of the next batch: where a retry would resume.
@@ -164,8 +163,11 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 		return nil, r.describe(ctx, err)
 	}
 	next := meta.NextCursor
-	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free}
+	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free, first: -1}
 	if len(raw) > 0 {
+		if n, err := decodeCursor(r.cursor); err == nil {
+			b.first = n
+		}
 		select {
 		case b.dec = <-r.free:
 		default:

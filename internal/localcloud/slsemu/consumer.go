@@ -2,11 +2,9 @@ package slsemu
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
-	"weak"
 )
 
 // Consumer groups.
@@ -33,7 +31,7 @@ import (
 // groupSet holds the consumer groups of one logstore.
 type groupSet struct {
 	mu     sync.Mutex
-	groups map[string]*consumerGroup
+	groups map[string]*consumerGroup // nil until the first group is created
 }
 
 // consumerGroup is one consumer group and its state.
@@ -61,22 +59,8 @@ type checkpoint struct {
 	consumer string
 }
 
-// groupSets maps each logstore (weakly, so a dropped logstore frees its
-// groups) to its consumer groups.
-var groupSets sync.Map // weak.Pointer[logstore] → *groupSet
-
 // groupsOf returns the consumer groups of ls.
-func groupsOf(ls *logstore) *groupSet {
-	key := weak.Make(ls)
-	if v, ok := groupSets.Load(key); ok {
-		return v.(*groupSet)
-	}
-	v, loaded := groupSets.LoadOrStore(key, &groupSet{groups: make(map[string]*consumerGroup)})
-	if !loaded {
-		runtime.AddCleanup(ls, func(k weak.Pointer[logstore]) { groupSets.Delete(k) }, key)
-	}
-	return v.(*groupSet)
-}
+func groupsOf(ls *logstore) *groupSet { return &ls.consumerGroups }
 
 func newConsumerGroup(name string, timeout int, order bool) *consumerGroup {
 	return &consumerGroup{

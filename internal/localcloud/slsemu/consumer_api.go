@@ -121,6 +121,9 @@ func (s *Server) createConsumerGroup(rq *request) *apiError {
 	if gs.groups[body.Name] != nil {
 		return errorf(400, codeConsumerGroupAlreadyExist, "consumer group %s already exists", body.Name)
 	}
+	if gs.groups == nil {
+		gs.groups = make(map[string]*consumerGroup)
+	}
 	gs.groups[body.Name] = newConsumerGroup(body.Name, *body.Timeout, body.Order)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
@@ -151,20 +154,11 @@ func (s *Server) updateConsumerGroup(rq *request) *apiError {
 // deleteConsumerGroup serves DeleteConsumerGroup:
 // DELETE /logstores/{ls}/consumergroups/{cg}.
 func (s *Server) deleteConsumerGroup(rq *request) *apiError {
-	ls, e := s.findLogstore(rq.project, rq.logstore)
-	if e != nil {
-		return e
-	}
-	gs := groupsOf(ls)
-	gs.mu.Lock()
-	defer gs.mu.Unlock()
-	name := groupName(rq)
-	if gs.groups[name] == nil {
-		return errGroupNotExist(name)
-	}
-	delete(gs.groups, name)
-	rq.w.WriteHeader(http.StatusOK)
-	return nil
+	return s.withGroup(rq, func(ls *logstore, g *consumerGroup) *apiError {
+		delete(groupsOf(ls).groups, g.name)
+		rq.w.WriteHeader(http.StatusOK)
+		return nil
+	})
 }
 
 // heartBeat serves HeartBeat:

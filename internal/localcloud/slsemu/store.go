@@ -27,6 +27,8 @@ type logstore struct {
 	createTime int64
 	shards     []*shard
 	lb         atomic.Uint64 // round-robin counter of load-balanced writes
+
+	consumerGroups groupSet
 }
 
 // shard is an append-only sequence of serialized log groups.
