@@ -33,7 +33,7 @@ import (
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
 	"sls2siem/internal/fcruntime"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 )
 
@@ -104,16 +104,14 @@ type function struct {
 }
 
 func newFunction() *function {
-	cfg, err := config.FromEnv()
+	cfg, err := loadConfig()
 	log := newLogger(cfg.LogLevel)
 	if err != nil {
 		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", err.Error())
 		return &function{cfgErr: err, log: log}
 	}
 	log.Info("cold start", "version", version, "config", cfg.LogValue())
-	if cfg.Syslog.TLSInsecure {
-		log.Warn("cold start: SYSLOG_TLS_INSECURE_SKIP_VERIFY=true: the receiver's certificate and name are NOT verified; anyone on the path can read and forge the logs")
-	}
+	logWarnings(log, "cold start", cfg)
 	shipper := ship.New(cfg, log)
 	return &function{shipper: shipper, consumer: consume.NewInvoker(cfg, shipper, log), log: log}
 }
@@ -122,11 +120,7 @@ func (f *function) Invoke(ctx context.Context, req fcruntime.Request) ([]byte, e
 	if f.cfgErr != nil {
 		return nil, f.cfgErr
 	}
-	creds := logstore.Credentials{
-		AccessKeyID:     req.Credentials.AccessKeyID,
-		AccessKeySecret: req.Credentials.AccessKeySecret,
-		SecurityToken:   req.Credentials.SecurityToken,
-	}
+	creds := req.Credentials
 	if consume.IsTimerEvent(req.Payload) {
 		return f.consumer.Invoke(ctx, req.ID, req.Payload, creds)
 	}
@@ -185,7 +179,7 @@ func shipOnce(args []string) int {
 	out, err := fn.Invoke(ctx, fcruntime.Request{
 		ID:      "local",
 		Payload: event,
-		Credentials: fcruntime.Credentials{
+		Credentials: secret.Credentials{
 			AccessKeyID:     os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"),
 			AccessKeySecret: os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
 			SecurityToken:   os.Getenv("ALIBABA_CLOUD_SECURITY_TOKEN"),
@@ -201,7 +195,7 @@ func shipOnce(args []string) int {
 
 // consumeDaemon runs the consumer-group daemon until SIGINT or SIGTERM.
 func consumeDaemon() int {
-	cfg, err := config.FromEnv()
+	cfg, err := loadConfig()
 	c, cerr := config.ConsumeFromEnv()
 	log := newLogger(cfg.LogLevel)
 	if err = errors.Join(err, cerr); err != nil {
@@ -209,6 +203,7 @@ func consumeDaemon() int {
 		return 1
 	}
 	log.Info("consume: starting", "version", version, "config", cfg.LogValue())
+	logWarnings(log, "consume", cfg)
 	shipper := ship.New(cfg, log)
 	defer shipper.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -231,14 +226,31 @@ func readEvent(path string) ([]byte, error) {
 }
 
 func check() int {
-	cfg, err := config.FromEnv()
+	cfg, err := loadConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	// Through LogValue, which redacts: the Config itself holds key material.
-	slog.New(slog.NewJSONHandler(os.Stdout, nil)).Info("configuration valid", "config", cfg.LogValue())
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log.Info("configuration valid", "config", cfg.LogValue())
+	logWarnings(log, "check", cfg)
 	return 0
+}
+
+// loadConfig reads the configuration, with the batch memory budget the
+// runtime allows.
+func loadConfig() (config.Config, error) {
+	cfg, err := config.FromEnv()
+	cfg.BatchMemory = fcruntime.BatchMemory()
+	return cfg, err
+}
+
+// logWarnings logs the settings that weaken security, in every mode.
+func logWarnings(log *slog.Logger, mode string, cfg config.Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn(mode + ": " + w)
+	}
 }
 
 // newLogger returns the JSON logger of the function's own log lines.

@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"sls2siem/internal/trust"
 )
 
 // Config is the complete, validated configuration of one function instance.
@@ -21,13 +23,26 @@ type Config struct {
 	Syslog Syslog
 	// Format is how logs become messages (see format.go).
 	Format Format
-	// PullCount is the number of log groups asked for per PullLogs call.
+	// PullCount is the most log groups asked for per PullLogs call (the
+	// memory budget may ask for fewer).
 	PullCount int
+	// Endpoints are the SLS endpoints the function may send signed
+	// requests to (SLS_ALLOWED_ENDPOINTS), and whether they are upgraded
+	// to HTTPS (SLS_HTTPS).
+	Endpoints trust.Endpoints
 	// DeadlineMargin is how long before the invocation deadline the shipper
 	// stops and fails the invocation, so that FC never kills it mid-write.
 	DeadlineMargin time.Duration
 	// LogLevel is the minimum level of the function's own structured logs.
 	LogLevel string
+	// BatchMemory is the memory budget, in bytes, that pulled batches of
+	// all invocations in flight share. It is not an environment variable:
+	// the runtime derives it from the function's memory (see
+	// fcruntime.BatchMemory); 0 means a default.
+	BatchMemory int64
+	// Warnings are settings that are valid but weaken security: logged
+	// at every start, in every mode.
+	Warnings []string
 }
 
 // Syslog describes the receiver and the messages sent to it.
@@ -47,8 +62,9 @@ type Syslog struct {
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
 
-	// MaxRetries is how many times a failed send redials and resends before
-	// the invocation fails; RetryBackoff is the first pause (it doubles).
+	// MaxRetries is how many times a failed send redials and resends,
+	// without any log confirmed in between, before the invocation fails;
+	// RetryBackoff is the first pause (it doubles, up to MaxBackoff).
 	MaxRetries   int
 	RetryBackoff time.Duration
 
@@ -56,6 +72,18 @@ type Syslog struct {
 	TLS *tls.Config
 	// TLSInsecure records SYSLOG_TLS_INSECURE_SKIP_VERIFY=true.
 	TLSInsecure bool
+}
+
+// MaxBackoff bounds the pause between two reconnections.
+const MaxBackoff = 30 * time.Second
+
+// Backoff is the pause before the n-th reconnection (n ≥ 1) in a row.
+func (s Syslog) Backoff(n int) time.Duration {
+	d := s.RetryBackoff
+	for i := 1; i < n && d < MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, MaxBackoff)
 }
 
 // Address returns host:port of the receiver.
@@ -85,10 +113,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	var c Config
 	s := &c.Syslog
 
-	s.Host = p.str(VarSyslogHost)
-	if s.Host == "" {
-		p.fail(VarSyslogHost, "is not set: give the host name or IP address of the syslog receiver")
-	}
+	s.Host = p.host(VarSyslogHost, VarSyslogPort)
 	s.Protocol = p.oneOf(VarSyslogProtocol, ProtocolTCP, ProtocolTCP, ProtocolUDP, ProtocolTLS)
 	s.Port = p.intRange(VarSyslogPort, 514, 1, 65535)
 	defaultFraming := FramingLF
@@ -104,21 +129,48 @@ func Parse(getenv func(string) string) (Config, error) {
 	if s.Protocol == ProtocolUDP {
 		defaultMax = 2048
 	}
-	s.MaxMessageSize = p.intRange(VarSyslogMaxMessageSize, defaultMax, 480, 16*1024*1024)
-	s.DialTimeout = p.duration(VarSyslogDialTimeout, 5*time.Second)
-	s.WriteTimeout = p.duration(VarSyslogWriteTimeout, 10*time.Second)
-	s.IdleTimeout = p.duration(VarSyslogIdleTimeout, 5*time.Minute)
+	maxSize := 16 * 1024 * 1024
+	if s.Protocol == ProtocolUDP {
+		maxSize = MaxUDPMessage
+	}
+	s.MaxMessageSize = p.intRange(VarSyslogMaxMessageSize, defaultMax, 480, maxSize)
+	s.DialTimeout = p.timeout(VarSyslogDialTimeout, 5*time.Second, 5*time.Minute)
+	s.WriteTimeout = p.timeout(VarSyslogWriteTimeout, 10*time.Second, 10*time.Minute)
+	s.IdleTimeout = p.timeout(VarSyslogIdleTimeout, 5*time.Minute, 24*time.Hour)
 	p.parseTransport(s)
 	p.parseFormat(&c)
 
 	c.PullCount = p.intRange(VarSLSPullCount, 100, 1, 1000)
-	c.DeadlineMargin = p.duration(VarDeadlineMargin, 3*time.Second)
+	c.Endpoints = p.endpoints()
+	c.DeadlineMargin = p.timeout(VarDeadlineMargin, 3*time.Second, time.Hour)
 	c.LogLevel = p.oneOf(VarLogLevel, "info", "debug", "info", "warn", "error")
 
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(p.errs...))
 	}
+	c.Warnings = p.warns
 	return c, nil
+}
+
+// MaxUDPMessage is the largest syslog message one UDP datagram carries
+// (65 535 less the IP and UDP headers).
+const MaxUDPMessage = 65507
+
+// endpoints reads SLS_ALLOWED_ENDPOINTS and SLS_HTTPS.
+func (p *parser) endpoints() trust.Endpoints {
+	list := p.str(VarSLSAllowedEndpoints)
+	if list == "" {
+		list = trust.DefaultAllowed
+	}
+	https := p.oneOf(VarSLSHTTPS, "true", "true", "false") == "true"
+	e, err := trust.ParseEndpoints(list, https)
+	if err != nil {
+		p.fail(VarSLSAllowedEndpoints, "%v", err)
+	}
+	if !https {
+		p.warn(VarSLSHTTPS, "is false: SLS requests (the logs and the STS token in a header) travel in plaintext unless the endpoint says https://")
+	}
+	return e
 }
 
 func defaultHostname() string {
@@ -129,8 +181,8 @@ func defaultHostname() string {
 	return h
 }
 
-// LogValue logs the effective configuration. It holds no secret today;
-// anything secret added later must be redacted here.
+// LogValue logs the effective configuration. The Config holds key
+// material (the TLS client key): nothing here may show it.
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
 	return slog.GroupValue(
@@ -150,6 +202,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("tls", tlsSummary(s)),
 		slog.Any("format", formatSummary(c.Format)),
 		slog.Int("pullCount", c.PullCount),
+		slog.Any("allowedEndpoints", c.Endpoints.Patterns()),
+		slog.Bool("slsHTTPS", c.Endpoints.HTTPS()),
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),
 	)

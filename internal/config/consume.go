@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
+		"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"sls2siem/internal/secret"
+	"sls2siem/internal/trust"
 )
 
 // Consumer-group mode variables (sls2siem consume, and the FC timer
@@ -62,10 +64,9 @@ type Consume struct {
 	FetchInterval      time.Duration // pause between pulls of a shard that is not busy
 	StopTimeout        time.Duration // bound on a clean stop
 
-	// Credentials of the daemon (the FC variant uses the invocation's).
-	AccessKeyID     string
-	AccessKeySecret string // secret: never logged
-	SecurityToken   string // secret: never logged
+	// Credentials of the daemon (the FC variant uses the invocation's);
+	// they print redacted.
+	Credentials secret.Credentials
 }
 
 // ConsumeFromEnv reads the consumer-group configuration from the process
@@ -81,8 +82,8 @@ func ParseConsume(getenv func(string) string) (Consume, error) {
 	p := parser{getenv: getenv}
 	var c Consume
 	c.Endpoint = p.endpoint(VarSLSEndpoint)
-	c.Project = p.required(VarSLSProject, "the SLS project to consume")
-	c.Logstore = p.required(VarSLSLogstore, "the logstore to consume")
+	c.Project = p.name(VarSLSProject, "the SLS project to consume", trust.Project)
+	c.Logstore = p.name(VarSLSLogstore, "the logstore to consume", trust.Logstore)
 	c.Group = p.str(VarSLSConsumerGroup)
 	if c.Group == "" {
 		c.Group = "sls2siem"
@@ -104,9 +105,11 @@ func ParseConsume(getenv func(string) string) (Consume, error) {
 	if c.StopTimeout < time.Second {
 		p.fail(VarSLSConsumerStopTimeout, "is %s: want at least 1s for the last batch, the checkpoints and the release of the shards", c.StopTimeout)
 	}
-	c.AccessKeyID = p.str(VarAccessKeyID)
-	c.AccessKeySecret = p.getenv(VarAccessKeySecret)
-	c.SecurityToken = p.getenv(VarSecurityToken)
+	c.Credentials = secret.Credentials{
+		AccessKeyID:     p.str(VarAccessKeyID),
+		AccessKeySecret: p.getenv(VarAccessKeySecret),
+		SecurityToken:   p.getenv(VarSecurityToken),
+	}
 	if len(p.errs) > 0 {
 		return Consume{}, fmt.Errorf("invalid consumer-group configuration: %w", errors.Join(p.errs...))
 	}
@@ -117,10 +120,10 @@ func ParseConsume(getenv func(string) string) (Consume, error) {
 // needs one (the FC variant takes the invocation's STS credentials).
 func (c Consume) RequireCredentials() error {
 	var missing []string
-	if c.AccessKeyID == "" {
+	if c.Credentials.AccessKeyID == "" {
 		missing = append(missing, VarAccessKeyID)
 	}
-	if c.AccessKeySecret == "" {
+	if c.Credentials.AccessKeySecret == "" {
 		missing = append(missing, VarAccessKeySecret)
 	}
 	if len(missing) > 0 {
@@ -148,8 +151,7 @@ func (c Consume) LogValue() slog.Value {
 		slog.String("checkpointInterval", c.CheckpointInterval.String()),
 		slog.String("fetchInterval", c.FetchInterval.String()),
 		slog.String("stopTimeout", c.StopTimeout.String()),
-		slog.String("accessKeyId", c.AccessKeyID),
-		slog.Bool("securityToken", c.SecurityToken != ""),
+		slog.Any("credentials", c.Credentials),
 	)
 }
 
@@ -176,23 +178,34 @@ func (p *parser) required(name, what string) string {
 	return v
 }
 
-// endpoint reads an SLS endpoint: a host name or host:port, optionally with
-// an http:// or https:// scheme, and no path.
+// endpoint reads an SLS endpoint and admits it by SLS_ALLOWED_ENDPOINTS
+// and SLS_HTTPS, as the trigger path admits an event's endpoint.
 func (p *parser) endpoint(name string) string {
 	v := p.required(name, "the SLS endpoint, e.g. cn-hangzhou-intranet.log.aliyuncs.com")
+	errs := len(p.errs)
+	allowed := p.endpoints()
+	if v == "" || len(p.errs) > errs {
+		return ""
+	}
+	ep, err := allowed.Admit(v)
+	if err != nil {
+		p.fail(name, "%v", err)
+		return ""
+	}
+	return ep.URL
+}
+
+// name reads a required SLS project or logstore name and checks it.
+func (p *parser) name(name, what string, check func(string) error) string {
+	v := p.required(name, what)
 	if v == "" {
 		return ""
 	}
-	raw := v
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-		p.fail(name, "is %q: want a host name such as cn-hangzhou.log.aliyuncs.com, optionally with https:// and no path", v)
+	if err := check(v); err != nil {
+		p.fail(name, "%v", err)
 		return ""
 	}
-	return strings.TrimSuffix(v, "/")
+	return v
 }
 
 // cursorPosition reads begin, end or a unix time in seconds.
@@ -206,7 +219,7 @@ func (p *parser) cursorPosition(name string) (string, int64) {
 	}
 	t, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || t <= 0 {
-		p.fail(name, "is %q: accepted values are begin, end or a unix time in seconds", v)
+		p.fail(name, "is %s: accepted values are begin, end or a unix time in seconds", q(v))
 		return CursorEnd, 0
 	}
 	return "", t
@@ -216,7 +229,7 @@ func (p *parser) cursorPosition(name string) (string, int64) {
 func (p *parser) seconds(name string, def time.Duration) time.Duration {
 	d := p.duration(name, def)
 	if d < time.Second || d%time.Second != 0 {
-		p.fail(name, "is %q: want whole seconds, at least 1s (e.g. 20s)", p.str(name))
+		p.fail(name, "is %s: want whole seconds, at least 1s (e.g. 20s)", q(p.str(name)))
 		return def
 	}
 	return d

@@ -9,7 +9,7 @@ import (
 
 func TestConsumeDefaults(t *testing.T) {
 	c, err := ParseConsume(env(map[string]string{
-		"SLS_ENDPOINT": "cn-hangzhou-intranet.log.aliyuncs.com", "SLS_PROJECT": "p", "SLS_LOGSTORE": "audit",
+		"SLS_ENDPOINT": "cn-hangzhou-intranet.log.aliyuncs.com", "SLS_PROJECT": "proj", "SLS_LOGSTORE": "audit",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestConsumeDefaults(t *testing.T) {
 
 func TestConsumeValues(t *testing.T) {
 	c, err := ParseConsume(env(map[string]string{
-		"SLS_ENDPOINT": "https://cn-shanghai.log.aliyuncs.com", "SLS_PROJECT": "p", "SLS_LOGSTORE": "l",
+		"SLS_ENDPOINT": "https://cn-shanghai.log.aliyuncs.com", "SLS_PROJECT": "proj", "SLS_LOGSTORE": "ls",
 		"SLS_CONSUMER_GROUP": "siem", "SLS_CONSUMER_NAME": "node-1", "SLS_CURSOR_POSITION": "1700000000",
 		"SLS_HEARTBEAT_INTERVAL": "2s", "SLS_HEARTBEAT_TIMEOUT": "5s", "SLS_CHECKPOINT_INTERVAL": "0",
 		"SLS_FETCH_INTERVAL": "50ms", "SLS_CONSUMER_STOP_TIMEOUT": "20s",
@@ -39,7 +39,7 @@ func TestConsumeValues(t *testing.T) {
 	if c.Endpoint != "https://cn-shanghai.log.aliyuncs.com" || c.Group != "siem" || c.Name != "node-1" ||
 		c.CursorPosition != "" || c.CursorTime != 1700000000 || c.HeartbeatInterval != 2*time.Second ||
 		c.HeartbeatTimeout != 5*time.Second || c.CheckpointInterval != 0 || c.FetchInterval != 50*time.Millisecond ||
-		c.StopTimeout != 20*time.Second || c.AccessKeySecret != "the-secret" || c.SecurityToken != "the-token" {
+		c.StopTimeout != 20*time.Second || c.Credentials.AccessKeySecret != "the-secret" || c.Credentials.SecurityToken != "the-token" {
 		t.Errorf("config = %v", c)
 	}
 	if err := c.RequireCredentials(); err != nil {
@@ -72,7 +72,7 @@ func TestConsumeErrorsNameTheVariable(t *testing.T) {
 		}
 	}
 	_, err = ParseConsume(env(map[string]string{
-		"SLS_ENDPOINT": "e.example", "SLS_PROJECT": "p", "SLS_LOGSTORE": "l",
+		"SLS_ENDPOINT": "e.example", "SLS_PROJECT": "proj", "SLS_LOGSTORE": "ls",
 		"SLS_HEARTBEAT_INTERVAL": "10s", "SLS_HEARTBEAT_TIMEOUT": "5s",
 	}))
 	if err == nil || !strings.Contains(err.Error(), "SLS_HEARTBEAT_TIMEOUT is 5s, shorter than SLS_HEARTBEAT_INTERVAL") {

@@ -109,9 +109,9 @@ func (p *parser) parseFormat(c *Config) {
 	case f.SDID == "":
 		f.SDID = "fields@32473"
 	case !format.ValidSDName(f.SDID):
-		p.fail(VarSyslogSDID, "is %q: want 1 to 32 printable US-ASCII characters without '=', ']', '\"' or spaces, such as fields@32473 (name@<your IANA enterprise number>)", f.SDID)
+		p.fail(VarSyslogSDID, "is %s: want 1 to 32 printable US-ASCII characters without '=', ']', '\"' or spaces, such as fields@32473 (name@<your IANA enterprise number>)", q(f.SDID))
 	case f.SDID == format.OriginSDID:
-		p.fail(VarSyslogSDID, "is %q, the SD-ID of the origin element: choose another", f.SDID)
+		p.fail(VarSyslogSDID, "is %s, the SD-ID of the origin element: choose another", q(f.SDID))
 	}
 	f.OriginSD = p.boolean(VarSyslogOriginSD)
 	f.IncludeKeys = p.list(VarSyslogIncludeKeys)
@@ -139,7 +139,7 @@ func (p *parser) parseFormat(c *Config) {
 	if v := p.getenv(VarSyslogLEEFDelim); v != "" {
 		d, err := format.ParseLEEFDelimiter(v)
 		if err != nil {
-			p.fail(VarSyslogLEEFDelim, "is %q: %v", v, err)
+			p.fail(VarSyslogLEEFDelim, "is %s: %v", q(v), err)
 		}
 		f.LEEFDelimiter = d
 	}
@@ -177,7 +177,7 @@ func (p *parser) leefSafe(name, def string) string {
 	}
 	for _, r := range v {
 		if r == '|' || r < 0x20 || r == 0x7f {
-			p.fail(name, "is %q: want text without '|' or control characters", v)
+			p.fail(name, "is %s: want text without '|' or control characters", q(v))
 			return def
 		}
 	}
@@ -200,7 +200,7 @@ func (p *parser) timezone(name string) *time.Location {
 	}
 	loc, err := time.LoadLocation(v)
 	if err != nil || v == "Local" {
-		p.fail(name, "is %q: want an IANA time zone such as Asia/Shanghai, UTC, or an offset such as +08:00", v)
+		p.fail(name, "is %s: want an IANA time zone such as Asia/Shanghai, UTC, or an offset such as +08:00", q(v))
 		return time.UTC
 	}
 	return loc

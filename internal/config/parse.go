@@ -6,12 +6,25 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sls2siem/internal/format"
+	"sls2siem/internal/secret"
 )
 
-// parser reads variables and collects one error per bad variable.
+// parser reads variables and collects one error per bad variable, and
+// the warnings of settings that are valid but weaken security.
 type parser struct {
 	getenv func(string) string
 	errs   []error
+	warns  []string
+}
+
+// q shows an environment value in an error: quoted and cut, or described
+// when it looks like key material (never echoed).
+func q(v string) string { return secret.Quote(v) }
+
+func (p *parser) warn(name, format string, args ...any) {
+	p.warns = append(p.warns, name+" "+fmt.Sprintf(format, args...))
 }
 
 func (p *parser) fail(name, format string, args ...any) {
@@ -23,7 +36,8 @@ func (p *parser) str(name string) string {
 }
 
 func (p *parser) oneOf(name, def string, accepted ...string) string {
-	v := strings.ToLower(p.str(name))
+	raw := p.str(name)
+	v := strings.ToLower(raw)
 	if v == "" {
 		return def
 	}
@@ -32,7 +46,7 @@ func (p *parser) oneOf(name, def string, accepted ...string) string {
 			return v
 		}
 	}
-	p.fail(name, "is %q: accepted values are %s", v, strings.Join(accepted, ", "))
+	p.fail(name, "is %s: accepted values are %s", q(raw), strings.Join(accepted, ", "))
 	return def
 }
 
@@ -43,20 +57,31 @@ func (p *parser) intRange(name string, def, lo, hi int) int {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		p.fail(name, "is %q: want a whole number from %d to %d", v, lo, hi)
+		p.fail(name, "is %s: want a whole number from %d to %d", q(v), lo, hi)
 		return def
 	}
 	return n
 }
 
+// duration reads a duration from 0 to an hour.
 func (p *parser) duration(name string, def time.Duration) time.Duration {
+	return p.durationRange(name, def, 0, time.Hour)
+}
+
+// timeout reads a duration that must be positive: a zero timeout would
+// mean "wait forever" or "fail at once", neither of which is wanted.
+func (p *parser) timeout(name string, def, hi time.Duration) time.Duration {
+	return p.durationRange(name, def, time.Millisecond, hi)
+}
+
+func (p *parser) durationRange(name string, def, lo, hi time.Duration) time.Duration {
 	v := p.str(name)
 	if v == "" {
 		return def
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		p.fail(name, "is %q: want a duration such as 500ms, 5s or 2m", v)
+	if err != nil || d < lo || d > hi {
+		p.fail(name, "is %s: want a duration from %s to %s, such as 500ms, 5s or 2m", q(v), lo, hi)
 		return def
 	}
 	return d
@@ -64,7 +89,8 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 
 // code parses a facility or severity given as a number or a name.
 func (p *parser) code(name string, def int, names []string) int {
-	v := strings.ToLower(p.str(name))
+	raw := p.str(name)
+	v := strings.ToLower(raw)
 	if v == "" {
 		return def
 	}
@@ -76,7 +102,7 @@ func (p *parser) code(name string, def int, names []string) int {
 			return i
 		}
 	}
-	p.fail(name, "is %q: want 0 to %d or one of %s", v, len(names)-1, strings.Join(names, ", "))
+	p.fail(name, "is %s: want 0 to %d or one of %s", q(raw), len(names)-1, strings.Join(names, ", "))
 	return def
 }
 
@@ -85,11 +111,11 @@ func (p *parser) code(name string, def int, names []string) int {
 func (p *parser) headerField(name, def string, max int) string {
 	v := p.str(name)
 	if v == "" {
-		return sanitizeHeader(def, max)
+		return format.SanitizeHeader(def, max)
 	}
 	for i := 0; i < len(v); i++ {
 		if v[i] < 33 || v[i] > 126 {
-			p.fail(name, "is %q: want printable US-ASCII without spaces (RFC 5424)", v)
+			p.fail(name, "is %s: want printable US-ASCII without spaces (RFC 5424)", q(v))
 			return "-"
 		}
 	}
@@ -100,26 +126,51 @@ func (p *parser) headerField(name, def string, max int) string {
 	return v
 }
 
-// sanitizeHeader makes a default value (such as the machine's host name)
-// fit an RFC 5424 header field.
-func sanitizeHeader(v string, max int) string {
-	b := []byte(v)
-	for i, c := range b {
-		if c < 33 || c > 126 {
-			b[i] = '_'
-		}
-	}
-	if len(b) > max {
-		b = b[:max]
-	}
-	if len(b) == 0 {
-		return "-"
-	}
-	return string(b)
-}
-
 func joinHostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// host reads the receiver's host: a host name or an IP address, without a
+// port (that is SYSLOG_PORT's) or brackets.
+func (p *parser) host(name, portVar string) string {
+	v := p.str(name)
+	if v == "" {
+		p.fail(name, "is not set: give the host name or IP address of the syslog receiver")
+		return ""
+	}
+	if ip := net.ParseIP(strings.Trim(v, "[]")); ip != nil {
+		if strings.HasPrefix(v, "[") {
+			p.fail(name, "is %s: give the IPv6 address without brackets", q(v))
+		}
+		return ip.String()
+	}
+	if h, port, err := net.SplitHostPort(v); err == nil {
+		p.fail(name, "is %s, which has a port: set %s=%s and %s=%s", q(v), name, h, portVar, port)
+		return ""
+	}
+	if !validHost(v) {
+		p.fail(name, "is %s: want a host name (letters, digits, '-' and '.') or an IP address", q(v))
+		return ""
+	}
+	return v
+}
+
+func validHost(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 const (

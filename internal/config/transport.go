@@ -4,10 +4,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
+
+	"sls2siem/internal/secret"
 )
 
 // Transport variables: retries and TLS (RFC 5425).
@@ -34,8 +39,16 @@ var transportVars = []string{
 
 func (p *parser) parseTransport(s *Syslog) {
 	s.MaxRetries = p.intRange(VarSyslogMaxRetries, 3, 0, 100)
-	s.RetryBackoff = p.duration(VarSyslogRetryBackoff, 200*time.Millisecond)
+	s.RetryBackoff = p.durationRange(VarSyslogRetryBackoff, 200*time.Millisecond, time.Millisecond, time.Minute)
 	if s.Protocol != ProtocolTLS {
+		// TLS settings without TLS would send the logs in plaintext while
+		// the operator believes them encrypted: refuse rather than ignore.
+		for _, v := range tlsVars {
+			if p.getenv(v) != "" {
+				p.fail(v, "is set but %s is %s: TLS settings apply only with %s=%s; set it, or unset %s",
+					VarSyslogProtocol, s.Protocol, VarSyslogProtocol, ProtocolTLS, v)
+			}
+		}
 		return
 	}
 	cfg := &tls.Config{ServerName: p.str(VarSyslogTLSServerName)}
@@ -50,9 +63,12 @@ func (p *parser) parseTransport(s *Syslog) {
 	}
 	s.TLSInsecure = p.oneOf(VarSyslogTLSInsecureSkipVerify, "false", "true", "false") == "true"
 	cfg.InsecureSkipVerify = s.TLSInsecure
+	if s.TLSInsecure {
+		p.warn(VarSyslogTLSInsecureSkipVerify, "is true: the receiver's certificate and name are NOT verified; anyone on the path can read and forge the logs")
+	}
 
 	// Trust: the system roots plus the optional CA bundle.
-	caPEM, caVar := p.pemSource(VarSyslogTLSCA, VarSyslogTLSCAFile)
+	caPEM, caVar := p.pemSource(VarSyslogTLSCA, VarSyslogTLSCAFile, false)
 	if caPEM != nil {
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
@@ -65,13 +81,13 @@ func (p *parser) parseTransport(s *Syslog) {
 	}
 
 	// Mutual TLS: a client certificate and key, both or neither.
-	certPEM, certVar := p.pemSource(VarSyslogTLSCert, VarSyslogTLSCertFile)
-	keyPEM, keyVar := p.pemSource(VarSyslogTLSKey, VarSyslogTLSKeyFile)
+	certPEM, certVar := p.pemSource(VarSyslogTLSCert, VarSyslogTLSCertFile, false)
+	keyPEM, keyVar := p.pemSource(VarSyslogTLSKey, VarSyslogTLSKeyFile, true)
 	switch {
 	case certPEM != nil && keyPEM != nil:
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
-			p.fail(certVar, "and %s do not form a certificate and key pair: %s", keyVar, pemError(err))
+			p.fail(certVar, "and %s do not form a certificate and key pair: %s", keyVar, pemError(err, certPEM, keyPEM))
 			break
 		}
 		cfg.Certificates = []tls.Certificate{pair}
@@ -83,12 +99,25 @@ func (p *parser) parseTransport(s *Syslog) {
 	s.TLS = cfg
 }
 
+// tlsVars are the variables that only mean something with TLS.
+var tlsVars = []string{
+	VarSyslogTLSCAFile, VarSyslogTLSCA, VarSyslogTLSServerName,
+	VarSyslogTLSCertFile, VarSyslogTLSKeyFile, VarSyslogTLSCert, VarSyslogTLSKey,
+	VarSyslogTLSMinVersion, VarSyslogTLSInsecureSkipVerify,
+}
+
 // pemSource returns PEM text from the inline variable, else from the file
-// the file variable names, and the name of the variable used.
-func (p *parser) pemSource(inline, file string) ([]byte, string) {
+// the file variable names, and the name of the variable used. Neither the
+// inline value nor a file variable that holds PEM text by mistake is ever
+// echoed. A private key file readable by group or others is a warning.
+func (p *parser) pemSource(inline, file string, private bool) ([]byte, string) {
 	if v := p.getenv(inline); v != "" {
 		if block, _ := pem.Decode([]byte(v)); block == nil {
-			p.fail(inline, "is not PEM text")
+			hint := ""
+			if !secret.LooksLikePEM(v) && !strings.ContainsAny(v, "\n") && len(v) < 4096 {
+				hint = fmt.Sprintf(": it looks like a file path: did you mean %s?", file)
+			}
+			p.fail(inline, "is not PEM text (%d bytes, not shown)%s", len(v), hint)
 			return nil, inline
 		}
 		return []byte(v), inline
@@ -97,17 +126,61 @@ func (p *parser) pemSource(inline, file string) ([]byte, string) {
 	if path == "" {
 		return nil, file
 	}
-	b, err := os.ReadFile(path)
+	if secret.LooksLikePEM(path) || strings.ContainsRune(path, '\n') {
+		p.fail(file, "is not a readable file path; it looks like PEM text (%d bytes, not shown): did you mean %s?", len(path), inline)
+		return nil, file
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		defer f.Close()
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			if st.IsDir() {
+				err = errors.New("is a directory")
+			} else if st.Size() > maxPEMFile {
+				err = fmt.Errorf("is %d bytes, more than the %d a PEM file needs", st.Size(), maxPEMFile)
+			}
+		}
+		if err == nil && private && st.Mode().Perm()&0o077 != 0 {
+			p.warn(file, "names %s, which is readable by group or others (mode %04o): chmod 600 it", q(path), st.Mode().Perm())
+		}
+	}
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(io.LimitReader(f, maxPEMFile))
+	}
 	if err != nil {
-		p.fail(file, "is %q, which cannot be read: %v", path, err)
+		p.fail(file, "is %s, which cannot be read: %s", q(path), fileError(err))
 		return nil, file
 	}
 	return b, file
 }
 
-// pemError keeps key material out of the message.
-func pemError(err error) string {
-	return fmt.Sprintf("%.200s", err.Error())
+// maxPEMFile bounds what a certificate or key file may hold.
+const maxPEMFile = 1 << 20
+
+// fileError describes a file error without repeating the path.
+func fileError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// pemError keeps key material out of the message: crypto/tls errors do not
+// quote their input today, and nothing of the PEM text may slip through
+// should that change.
+func pemError(err error, material ...[]byte) string {
+	s := fmt.Sprintf("%.200s", err.Error())
+	for _, m := range material {
+		for _, line := range strings.Split(string(m), "\n") {
+			if len(line) >= 8 {
+				s = strings.ReplaceAll(s, line, secret.Redacted)
+			}
+		}
+	}
+	return s
 }
 
 // tlsSummary describes the TLS settings for the cold-start log line; it

@@ -17,6 +17,8 @@ const (
 	VarSyslogWriteTimeout   = "SYSLOG_WRITE_TIMEOUT"
 	VarSyslogIdleTimeout    = "SYSLOG_IDLE_TIMEOUT"
 	VarSLSPullCount         = "SLS_PULL_COUNT"
+	VarSLSAllowedEndpoints  = "SLS_ALLOWED_ENDPOINTS"
+	VarSLSHTTPS             = "SLS_HTTPS"
 	VarDeadlineMargin       = "SHIP_DEADLINE_MARGIN"
 	VarLogLevel             = "LOG_LEVEL"
 )
@@ -28,5 +30,6 @@ var coreVars = []string{
 	VarSyslogHost, VarSyslogPort, VarSyslogProtocol, VarSyslogFraming,
 	VarSyslogFacility, VarSyslogSeverity, VarSyslogHostname, VarSyslogTag,
 	VarSyslogMaxMessageSize, VarSyslogDialTimeout, VarSyslogWriteTimeout,
-	VarSyslogIdleTimeout, VarSLSPullCount, VarDeadlineMargin, VarLogLevel,
+	VarSyslogIdleTimeout, VarSLSPullCount, VarSLSAllowedEndpoints, VarSLSHTTPS,
+	VarDeadlineMargin, VarLogLevel,
 }

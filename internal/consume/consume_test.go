@@ -19,7 +19,7 @@ import (
 	"sls2siem/internal/config"
 	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/slsemu"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 )
 
@@ -93,7 +93,7 @@ func (e *env) consumeConfig(name string) config.Consume {
 		Endpoint: e.endpoint, Project: testProject, Logstore: testLogstore, Group: "siem", Name: name,
 		CursorPosition: config.CursorBegin, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
 		CheckpointInterval: 0, FetchInterval: 10 * time.Millisecond, StopTimeout: 10 * time.Second,
-		AccessKeyID: testAK, AccessKeySecret: testSecret,
+		Credentials: secret.Credentials{AccessKeyID: testAK, AccessKeySecret: testSecret},
 	}
 }
 
@@ -112,7 +112,8 @@ func newShipper(t *testing.T, addr string) *ship.Shipper {
 	host, port, _ := net.SplitHostPort(addr)
 	cfg, err := config.Parse(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
-			"SYSLOG_RETRY_BACKOFF": "20ms", "SYSLOG_WRITE_TIMEOUT": "2s"}[k]
+			"SYSLOG_RETRY_BACKOFF": "20ms", "SYSLOG_WRITE_TIMEOUT": "2s",
+			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +218,7 @@ func TestRunShipsAndCheckpointsTheEnd(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	checkSeqs(t, rcv.got(), 200)
-	if s := res.sum; s.Logs != 200 || s.LogGroups != 40 || s.Failures != 0 || len(s.Shards) != 1 || s.Consumer != "a" {
+	if s := res.sum; s.Logs != 200 || s.LogGroups != 40 || s.Retries != 0 || len(s.Shards) != 1 || s.Consumer != "a" {
 		t.Errorf("summary = %+v", s)
 	}
 	st, err := e.emu.ConsumerGroup(testProject, testLogstore, "siem")
@@ -259,7 +260,7 @@ func TestNoCheckpointWithoutDelivery(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	checkSeqs(t, rcv.got(), 30)
-	if res.sum.Failures < 3 || res.sum.Logs != 30 {
+	if res.sum.Retries < 3 || res.sum.Logs != 30 {
 		t.Errorf("summary = %+v, want at least 3 failures and 30 logs", res.sum)
 	}
 }
@@ -295,7 +296,7 @@ func TestRunFailsFastNamingTheProblem(t *testing.T) {
 		edit func(*config.Consume)
 		want string
 	}{
-		{func(c *config.Consume) { c.AccessKeySecret = "wrong-secret" }, "SignatureNotMatch (HTTP 401)"},
+		{func(c *config.Consume) { c.Credentials.AccessKeySecret = "wrong-secret" }, "SignatureNotMatch (HTTP 401)"},
 		{func(c *config.Consume) { c.Logstore = "missing" }, "LogStoreNotExist (HTTP 404)"},
 		{func(c *config.Consume) { c.Project = "nope" }, "ProjectNotExist (HTTP 404)"},
 	} {
@@ -337,7 +338,8 @@ func TestTimerInvocation(t *testing.T) {
 	rcv := listen(t, "127.0.0.1:0")
 	host, port, _ := net.SplitHostPort(rcv.rcv.Addr())
 	cfg, err := config.Parse(func(k string) string {
-		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SHIP_DEADLINE_MARGIN": "500ms"}[k]
+		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SHIP_DEADLINE_MARGIN": "500ms",
+			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -346,13 +348,13 @@ func TestTimerInvocation(t *testing.T) {
 	cc.StopTimeout = 4 * time.Second
 	shipper := ship.New(cfg, e.log)
 	defer shipper.Close()
-	iv := &Invoker{cfg: cfg, consume: cc, shipper: shipper, log: e.log, transport: nil}
+	iv := &Invoker{cfg: cfg, consume: cc, shipper: shipper, log: e.log}
 	event := []byte(`{"triggerTime":"2026-01-02T03:04:05Z","triggerName":"consume","payload":""}`)
 
 	invoke := func(timeout time.Duration) (Summary, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		out, err := iv.Invoke(ctx, "req-1", event, credsOf(cc))
+		out, err := iv.Invoke(ctx, "req-1", event, cc.Credentials)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -424,8 +426,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func credsOf(c config.Consume) logstore.Credentials {
-	return logstore.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
 }

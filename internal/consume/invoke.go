@@ -7,13 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"sls2siem/internal/config"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 )
 
@@ -45,12 +44,11 @@ func IsTimerEvent(payload []byte) bool {
 // consumer name gets a slot number); a later invocation reuses a free slot,
 // and so the name, so that it resumes the shards its predecessor held.
 type Invoker struct {
-	cfg       config.Config
-	consume   config.Consume
-	cfgErr    error
-	shipper   *ship.Shipper
-	log       *slog.Logger
-	transport http.RoundTripper
+	cfg     config.Config
+	consume config.Consume
+	cfgErr  error
+	shipper *ship.Shipper
+	log     *slog.Logger
 
 	mu    sync.Mutex
 	slots []bool // in use
@@ -61,13 +59,13 @@ type Invoker struct {
 // timer invocation fails with the error.
 func NewInvoker(cfg config.Config, shipper *ship.Shipper, log *slog.Logger) *Invoker {
 	c, err := config.ConsumeFromEnv()
-	return &Invoker{cfg: cfg, consume: c, cfgErr: err, shipper: shipper, log: log, transport: logstore.NewTransport()}
+	return &Invoker{cfg: cfg, consume: c, cfgErr: err, shipper: shipper, log: log}
 }
 
 // Invoke handles one timer event: it consumes with creds (the invocation's
 // STS credentials) until SHIP_DEADLINE_MARGIN + SLS_CONSUMER_STOP_TIMEOUT
 // before ctx's deadline, then stops cleanly, and answers the JSON Summary.
-func (iv *Invoker) Invoke(ctx context.Context, requestID string, event []byte, creds logstore.Credentials) ([]byte, error) {
+func (iv *Invoker) Invoke(ctx context.Context, requestID string, event []byte, creds secret.Credentials) ([]byte, error) {
 	var ev TimerEvent
 	if err := json.Unmarshal(event, &ev); err != nil {
 		return nil, fmt.Errorf("timer event: %w", err)
@@ -100,7 +98,6 @@ func (iv *Invoker) Invoke(ctx context.Context, requestID string, event []byte, c
 		Shipper:       iv.shipper,
 		Log:           iv.log.With("requestId", requestID),
 		WriteDeadline: deadline.Add(-iv.cfg.DeadlineMargin),
-		Transport:     iv.transport,
 	})
 	if !errors.Is(err, ErrStopTimeout) {
 		iv.releaseSlot(slot) // else the library may still run under that name

@@ -75,7 +75,7 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		st.failures++
 		backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
 		p.mu.Lock()
-		p.sum.Failures++
+		p.sum.Retries++
 		p.sum.Resent += c.Logs
 		p.mu.Unlock()
 		p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",

@@ -14,6 +14,7 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 )
 
@@ -22,7 +23,7 @@ type Options struct {
 	Consume config.Consume
 	// Credentials sign the SLS requests. The zero value takes the
 	// AccessKey pair of Consume (the daemon); FC passes the invocation's.
-	Credentials  logstore.Credentials
+	Credentials  secret.Credentials
 	PullCount    int           // log groups per pull (SLS_PULL_COUNT)
 	RetryBackoff time.Duration // first pause after a failed delivery; it doubles
 	Shipper      *ship.Shipper
@@ -31,27 +32,22 @@ type Options struct {
 	// invocation's deadline less its margin); zero: SYSLOG_WRITE_TIMEOUT
 	// bounds each write.
 	WriteDeadline time.Time
-	// Transport carries the SLS requests; nil: logstore.NewTransport().
+	// Transport carries the SLS requests; nil: the Shipper's.
 	Transport http.RoundTripper
 }
 
 // Summary is what one run did, the JSON answer of an FC invocation and
-// the fields of the run's last log line.
+// the fields of the run's last log line. Retries counts the batches sent
+// again after a failed delivery.
 type Summary struct {
-	RequestID  string `json:"requestId,omitempty"`
-	Project    string `json:"project"`
-	Logstore   string `json:"logstore"`
-	Group      string `json:"consumerGroup"`
-	Consumer   string `json:"consumer"`
-	Shards     []int  `json:"shards"` // shards held during the run
-	LogGroups  int64  `json:"logGroups"`
-	Logs       int64  `json:"logs"`
-	Bytes      int64  `json:"bytes"`
-	Truncated  int64  `json:"truncated"`
-	Dropped    int64  `json:"dropped"`  // oversized, with SYSLOG_OVERSIZE=drop
-	Failures   int64  `json:"failures"` // failed deliveries, each sent again
-	Resent     int64  `json:"resent"`   // logs written before a failure: possible duplicates
-	DurationMS int64  `json:"durationMs"`
+	RequestID string `json:"requestId,omitempty"`
+	Project   string `json:"project"`
+	Logstore  string `json:"logstore"`
+	Group     string `json:"consumerGroup"`
+	Consumer  string `json:"consumer"`
+	Shards    []int  `json:"shards"` // shards held during the run
+	ship.Totals
+	DurationMS int64 `json:"durationMs"`
 }
 
 func (s *Summary) addShard(shard int) {
@@ -77,7 +73,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	c := o.Consume
 	creds := o.Credentials
 	if creds.AccessKeyID == "" {
-		creds = logstore.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+		creds = c.Credentials
 	}
 	log := o.Log.With("project", c.Project, "logstore", c.Logstore, "consumerGroup", c.Group, "consumer", c.Name)
 	sum = Summary{Project: c.Project, Logstore: c.Logstore, Group: c.Group, Consumer: c.Name, Shards: []int{}}
@@ -86,9 +82,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		logSummary(log, sum, err)
 	}()
 
-	transport := o.Transport
-	if transport == nil {
-		transport = logstore.NewTransport()
+	var transport http.RoundTripper = o.Shipper.SLSTransport()
+	if o.Transport != nil {
+		transport = o.Transport
 	}
 	httpClient := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	client := newClient(c.Endpoint, creds, httpClient)
@@ -149,7 +145,7 @@ func mergeSummary(base, s Summary) Summary {
 }
 
 // hubConfig is the consumer library's configuration.
-func hubConfig(c config.Consume, creds logstore.Credentials, pullCount int, httpClient *http.Client, log *slog.Logger) consumer.LogHubConfig {
+func hubConfig(c config.Consume, creds secret.Credentials, pullCount int, httpClient *http.Client, log *slog.Logger) consumer.LogHubConfig {
 	cfg := consumer.LogHubConfig{
 		Endpoint:                  c.Endpoint,
 		CredentialsProvider:       sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken),
@@ -162,7 +158,7 @@ func hubConfig(c config.Consume, creds logstore.Credentials, pullCount int, http
 		DataFetchIntervalInMs:     max(c.FetchInterval.Milliseconds(), 1), // 0 would mean the library's 200
 		MaxFetchLogGroupCount:     pullCount,
 		HTTPClient:                httpClient,
-		Logger:                    sdkLogger{log: log, secrets: []string{creds.AccessKeySecret, creds.SecurityToken}},
+		Logger:                    sdkLogger{log: log, secrets: creds.Values()},
 		AutoCommitDisabled:        c.CheckpointInterval == 0,
 		AutoCommitIntervalInMS:    max(c.CheckpointInterval.Milliseconds(), 1),
 	}
@@ -180,7 +176,7 @@ func hubConfig(c config.Consume, creds logstore.Credentials, pullCount int, http
 
 // newClient returns an SDK client for the consumer-group calls made
 // outside the library.
-func newClient(endpoint string, creds logstore.Credentials, httpClient *http.Client) *sls.Client {
+func newClient(endpoint string, creds secret.Credentials, httpClient *http.Client) *sls.Client {
 	client := &sls.Client{
 		Endpoint:       endpoint,
 		UserAgent:      "sls2siem",
@@ -200,7 +196,7 @@ func ensureGroup(client *sls.Client, c config.Consume) error {
 	where := fmt.Sprintf("consumer group %s of project %s logstore %s at %s", c.Group, c.Project, c.Logstore, c.Endpoint)
 	groups, err := client.ListConsumerGroup(c.Project, c.Logstore)
 	if err != nil {
-		return describe("list the consumer groups for "+where, err)
+		return logstore.DescribeError("list the consumer groups for "+where, err)
 	}
 	for _, g := range groups {
 		if g.ConsumerGroupName != c.Group {
@@ -210,49 +206,20 @@ func ensureGroup(client *sls.Client, c config.Consume) error {
 			return nil
 		}
 		if err := client.UpdateConsumerGroup(c.Project, c.Logstore, want); err != nil {
-			return describe("update the timeout of "+where, err)
+			return logstore.DescribeError("update the timeout of "+where, err)
 		}
 		return nil
 	}
 	err = client.CreateConsumerGroup(c.Project, c.Logstore, want)
 	var se *sls.Error
 	if err != nil && !(errors.As(err, &se) && se.Code == "ConsumerGroupAlreadyExist") {
-		return describe("create "+where, err)
+		return logstore.DescribeError("create "+where, err)
 	}
 	return nil
 }
 
-// describe names the SLS error code of a failed request, never the
-// credentials.
-func describe(what string, err error) error {
-	var se *sls.Error
-	if errors.As(err, &se) {
-		if se.HTTPCode <= 0 {
-			return fmt.Errorf("%s: %s", what, se.Message)
-		}
-		return fmt.Errorf("%s: SLS error %s (HTTP %d): %s (request id %s): %w",
-			what, se.Code, se.HTTPCode, se.Message, se.RequestID, &logstore.CodeError{Code: se.Code, HTTPStatus: int(se.HTTPCode)})
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
 func logSummary(log *slog.Logger, s Summary, err error) {
-	attrs := []slog.Attr{
-		slog.Any("shards", s.Shards),
-		slog.Int64("logGroups", s.LogGroups),
-		slog.Int64("logs", s.Logs),
-		slog.Int64("bytes", s.Bytes),
-		slog.Int64("truncated", s.Truncated),
-		slog.Int64("dropped", s.Dropped),
-		slog.Int64("failures", s.Failures),
-		slog.Int64("resent", s.Resent),
-		slog.Int64("durationMs", s.DurationMS),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))
-		log.LogAttrs(context.Background(), slog.LevelError, "consumer stopped with an error", attrs...)
-		return
-	}
-	attrs = append(attrs, slog.String("outcome", "success"))
-	log.LogAttrs(context.Background(), slog.LevelInfo, "consumer stopped", attrs...)
+	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Totals.Attrs()...)
+	attrs = append(attrs, slog.Int64("durationMs", s.DurationMS))
+	ship.LogOutcome(context.Background(), log, "consumer stopped", "consumer stopped with an error", attrs, err)
 }

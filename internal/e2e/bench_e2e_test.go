@@ -22,9 +22,11 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/format"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/transport"
 )
 
@@ -44,7 +46,7 @@ func BenchmarkShipping(b *testing.B) {
 	r := &benchReport{logs: logs}
 	c := benchCloud(b, logs, perGroup)
 	rng := logstore.Range{Endpoint: c.endpoint, Project: "bench", Logstore: "bench", Shard: 0, Begin: c.begin, End: c.end}
-	creds := logstore.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken}
+	creds := secret.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken}
 
 	// Decode ceiling: pull + decode, nothing sent. A first pass warms the
 	// emulator's answer cache, so that the figures measure the shipper,
@@ -205,9 +207,10 @@ func benchContents(kv ...string) []*sls.LogContent {
 }
 
 // benchPullAll reads the range in-process; each batch goes to visit.
-func benchPullAll(b *testing.B, rng logstore.Range, creds logstore.Credentials, count int, visit func(*logstore.Batch) bool) int {
+func benchPullAll(b *testing.B, rng logstore.Range, creds secret.Credentials, count int, visit func(*logstore.Batch) bool) int {
 	b.Helper()
-	r := logstore.NewReader(context.Background(), rng, creds, logstore.Options{PullCount: count})
+	r := logstore.NewReader(rng, creds, logstore.Options{Transport: logstore.NewTransport(localcloud.LocalEndpoints), PullCount: count})
+	defer r.Close()
 	n := 0
 	for {
 		batch, err := r.Next(context.Background())
@@ -227,7 +230,7 @@ func benchPullAll(b *testing.B, rng logstore.Range, creds logstore.Credentials, 
 }
 
 // benchFrames encodes the first n logs of the range as the shipper would.
-func benchFrames(b *testing.B, rng logstore.Range, creds logstore.Credentials, n int) [][]byte {
+func benchFrames(b *testing.B, rng logstore.Range, creds secret.Credentials, n int) [][]byte {
 	b.Helper()
 	var frames [][]byte
 	enc := format.NewEncoder(format.Options{Facility: 1, Severity: 6, Hostname: "bench", AppName: "sls2siem", MaxSize: 65536})

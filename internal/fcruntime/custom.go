@@ -10,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
+
+	"sls2siem/internal/secret"
 )
 
 // EnvServerPort is the port the FC 3.0 custom runtime expects the server on.
@@ -31,8 +34,22 @@ const (
 	hdrStatus          = "x-fc-status"
 )
 
-// maxEventSize bounds the request body: SLS trigger events are small.
-const maxEventSize = 6 << 20
+// maxEventSize bounds the request body: SLS trigger and timer events are
+// well under a kilobyte, plus the trigger's functionParameter.
+const maxEventSize = 1 << 20
+
+// Bounds of the server, as a well-kept net/http server has them. An
+// invocation's own answer may take until its deadline: serveInvoke moves
+// the write deadline there.
+const (
+	readTimeout       = 30 * time.Second
+	readHeaderTimeout = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// noDeadline bounds an invocation that came without a deadline.
+	noDeadline = 24 * time.Hour
+)
 
 // ServerAddr returns the listen address for the custom runtime: all
 // interfaces (FC requires 0.0.0.0), port from FC_SERVER_PORT or 9000.
@@ -57,10 +74,10 @@ func NewServeMux(h Handler, log *slog.Logger) *http.ServeMux {
 	mux.HandleFunc("POST /initialize", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})
-	mux.HandleFunc("/pre-freeze", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /pre-freeze", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})
-	mux.HandleFunc("/pre-stop", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /pre-stop", func(w http.ResponseWriter, r *http.Request) {
 		h.PreStop(r.Context())
 		w.WriteHeader(http.StatusOK)
 	})
@@ -74,7 +91,15 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 	if err != nil {
 		return fmt.Errorf("custom runtime: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: NewServeMux(h, log), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           NewServeMux(h, log),
+		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: readHeaderTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("custom runtime listening", "addr", ln.Addr().String())
@@ -94,9 +119,10 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 }
 
 func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Logger) {
-	payload, err := io.ReadAll(io.LimitReader(r.Body, maxEventSize+1))
-	if err == nil && len(payload) > maxEventSize {
-		err = fmt.Errorf("event larger than %d bytes", maxEventSize)
+	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventSize))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		err = fmt.Errorf("the event is larger than %d bytes", maxEventSize)
 	}
 	if err != nil {
 		writeError(w, fmt.Errorf("read the event: %w", err))
@@ -105,7 +131,7 @@ func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Lo
 	req := Request{
 		ID:      r.Header.Get(hdrRequestID),
 		Payload: payload,
-		Credentials: Credentials{
+		Credentials: secret.Credentials{
 			AccessKeyID:     r.Header.Get(hdrAccessKeyID),
 			AccessKeySecret: r.Header.Get(hdrAccessKeySecret),
 			SecurityToken:   r.Header.Get(hdrSecurityToken),
@@ -113,12 +139,15 @@ func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Lo
 		Deadline: requestDeadline(r.Header, time.Now()),
 	}
 	ctx := r.Context()
+	answerBy := time.Now().Add(noDeadline)
 	if !req.Deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
 		defer cancel()
+		answerBy = req.Deadline.Add(writeTimeout)
 	}
-	out, err := h.Invoke(ctx, req)
+	_ = http.NewResponseController(w).SetWriteDeadline(answerBy)
+	out, err := invoke(ctx, h, req, log)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -127,6 +156,18 @@ func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Lo
 	if _, err := w.Write(out); err != nil {
 		log.Warn("custom runtime: write the answer", "requestId", req.ID, "error", err.Error())
 	}
+}
+
+// invoke calls the handler and turns a panic into the invocation's error,
+// as the go1 runtime does: the instance goes on serving.
+func invoke(ctx context.Context, h Handler, req Request, log *slog.Logger) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("invocation panicked", "requestId", req.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			out, err = nil, fmt.Errorf("the invocation panicked: %v", v)
+		}
+	}()
+	return h.Invoke(ctx, req)
 }
 
 // requestDeadline reads the invocation deadline: x-fc-function-deadline

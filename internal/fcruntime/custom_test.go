@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"sls2siem/internal/secret"
 )
 
 type recordingHandler struct {
@@ -61,7 +63,7 @@ func TestInvokeCarriesEventCredentialsAndDeadline(t *testing.T) {
 	}
 	g := h.got
 	if g.ID != "req-1" || string(g.Payload) != `{"source":{}}` ||
-		g.Credentials != (Credentials{"STS.id", "secret", "token"}) || !g.Deadline.Equal(deadline) {
+		g.Credentials != (secret.Credentials{AccessKeyID: "STS.id", AccessKeySecret: "secret", SecurityToken: "token"}) || !g.Deadline.Equal(deadline) {
 		t.Errorf("request = %+v", g)
 	}
 	if !h.deadline.Equal(deadline) {
@@ -123,11 +125,3 @@ func TestRequestDeadline(t *testing.T) {
 	}
 }
 
-func TestCredentialsPrintRedacted(t *testing.T) {
-	c := Credentials{"STS.id", "the-secret", "the-token"}
-	for _, s := range []string{c.String(), c.GoString()} {
-		if strings.Contains(s, "the-secret") || strings.Contains(s, "the-token") || !strings.Contains(s, "STS.id") {
-			t.Errorf("credentials print as %q", s)
-		}
-	}
-}

@@ -7,29 +7,15 @@ package fcruntime
 import (
 	"context"
 	"time"
+
+	"sls2siem/internal/secret"
 )
-
-// Credentials are the STS credentials FC hands each invocation. They print
-// redacted, so that they cannot leak into a log line by accident.
-type Credentials struct {
-	AccessKeyID     string
-	AccessKeySecret string
-	SecurityToken   string
-}
-
-// String redacts the secret and the token.
-func (c Credentials) String() string {
-	return "Credentials{AccessKeyID:" + c.AccessKeyID + " AccessKeySecret:<redacted> SecurityToken:<redacted>}"
-}
-
-// GoString redacts like String.
-func (c Credentials) GoString() string { return c.String() }
 
 // Request is one invocation.
 type Request struct {
 	ID          string
 	Payload     []byte
-	Credentials Credentials
+	Credentials secret.Credentials // the invocation's STS credentials; they print redacted
 	Deadline    time.Time // zero when FC gave none
 }
 

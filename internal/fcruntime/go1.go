@@ -6,6 +6,8 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"sls2siem/internal/secret"
 )
 
 // EnvRuntimeAPI is set by FC's go1 runtime; its presence selects that
@@ -24,7 +26,7 @@ func StartGo1(h Handler) {
 		req := Request{Payload: payload}
 		if fctx, ok := fccontext.FromContext(ctx); ok {
 			req.ID = fctx.RequestID
-			req.Credentials = Credentials{
+			req.Credentials = secret.Credentials{
 				AccessKeyID:     fctx.Credentials.AccessKeyId,
 				AccessKeySecret: fctx.Credentials.AccessKeySecret,
 				SecurityToken:   fctx.Credentials.SecurityToken,

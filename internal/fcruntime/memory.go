@@ -1,6 +1,7 @@
 package fcruntime
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -26,4 +27,25 @@ func LimitMemory() int64 {
 	limit := int64(mb) << 20 * memoryShare / 100
 	debug.SetMemoryLimit(limit)
 	return limit
+}
+
+// batchShare is the part of Go's soft memory limit that pulled batches may
+// reserve (logstore.Budget): the rest is for the encoders, the buffers and
+// the garbage collector's headroom.
+const batchShare = 60
+
+// defaultBatchMemory is the batch budget of a process without a memory
+// limit (not under FC and no GOMEMLIMIT).
+const defaultBatchMemory = 256 << 20
+
+// BatchMemory returns the budget of pulled batches shared by all
+// invocations in flight: 60 % of Go's soft memory limit (set from
+// FC_FUNCTION_MEMORY_SIZE by LimitMemory, or GOMEMLIMIT), or 256 MiB
+// without a limit.
+func BatchMemory() int64 {
+	limit := debug.SetMemoryLimit(-1) // reads the limit without changing it
+	if limit <= 0 || limit == math.MaxInt64 {
+		return defaultBatchMemory
+	}
+	return limit / 100 * batchShare
 }

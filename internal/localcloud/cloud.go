@@ -167,7 +167,7 @@ func NewSLSClient(endpoint string, c slsemu.Credential) *sls.Client {
 		Endpoint:       endpoint,
 		RequestTimeOut: 30 * time.Second,
 		RetryTimeOut:   30 * time.Second,
-		HTTPClient:     &http.Client{Transport: logstore.NewTransport(), Timeout: 30 * time.Second},
+		HTTPClient:     &http.Client{Transport: logstore.NewTransport(LocalEndpoints), Timeout: 30 * time.Second},
 	}
 	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(c.AccessKeyID, c.AccessKeySecret, c.SecurityToken))
 }

@@ -3,11 +3,13 @@ package localcloud
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/sample"
 	"sls2siem/internal/localcloud/slsemu"
+	"sls2siem/internal/trust"
 )
 
 // startSLS starts the SLS emulator with the sample's logstore created (still
@@ -30,10 +32,25 @@ func startSLS(data *sample.Logstore, creds ...slsemu.Credential) (emu *slsemu.Se
 	return emu, endpoint, loader, nil
 }
 
+// TrustEnv is what the function needs to talk to the local cloud: the
+// emulator listens on 127.0.0.1 over plain HTTP, which the default
+// SLS_ALLOWED_ENDPOINTS and SLS_HTTPS refuse.
+var TrustEnv = []string{"SLS_ALLOWED_ENDPOINTS=127.0.0.1,localhost", "SLS_HTTPS=false"}
+
+// LocalEndpoints is TrustEnv as the logstore transport takes it.
+var LocalEndpoints = func() trust.Endpoints {
+	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}()
+
 // syslogTarget returns the function's environment pointed at the embedded
 // receiver (started here, printing to messages) unless SYSLOG_HOST names a
 // real one, and a description of the receiver. rcv is nil for a real one.
 func syslogTarget(env []string, messages io.Writer) (rcv *receiver.Receiver, out []string, desc string, err error) {
+	env = append(slices.Clone(TrustEnv), env...)
 	proto := lookupDefault(env, "SYSLOG_PROTOCOL", "tcp")
 	if lookup(env, "SYSLOG_HOST") != "" {
 		return nil, env, proto + "://" + lookup(env, "SYSLOG_HOST") + ":" + lookupDefault(env, "SYSLOG_PORT", "514"), nil

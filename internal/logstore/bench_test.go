@@ -44,7 +44,7 @@ func BenchmarkPullDecode(b *testing.B) {
 	b.ResetTimer()
 	logs := 0
 	for i := 0; i < b.N; i++ {
-		r := NewReader(b.Context(), rng, sts, Options{PullCount: 100})
+		r := newTestReader(rng, sts, Options{PullCount: 100})
 		for {
 			batch, err := r.Next(b.Context())
 			if errors.Is(err, ErrDone) {

@@ -60,12 +60,27 @@ func (a *arena[T]) new() *T {
 	return &c[len(c)-1]
 }
 
+// footprint is the memory the arena's chunks hold.
+func (a *arena[T]) footprint() int64 {
+	var zero T
+	return int64(len(a.chunks)) * chunkLen * int64(unsafe.Sizeof(zero))
+}
+
 func (a *arena[T]) reset() {
 	for i := range a.chunks[:min(a.cur+1, len(a.chunks))] {
 		clear(a.chunks[i])
 		a.chunks[i] = a.chunks[i][:0]
 	}
 	a.cur = 0
+}
+
+// footprint is the memory the decoder holds: its arenas and pointer
+// slices (the strings alias the answer, counted by the caller).
+func (d *decoder) footprint() int64 {
+	const ptr = int64(unsafe.Sizeof(uintptr(0)))
+	return d.groups.footprint() + d.logs.footprint() + d.contents.footprint() + d.tags.footprint() +
+		d.strs.footprint() + d.u32s.footprint() +
+		ptr*int64(cap(d.gptrs)+cap(d.lptrs)+cap(d.cptrs)+cap(d.tptrs)+cap(d.nlogs)+cap(d.ntags)+cap(d.ncontents))
 }
 
 // errMalformed prefixes every decoding error.

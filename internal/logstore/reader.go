@@ -8,17 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
-)
 
-// Credentials are the STS credentials FC hands the function.
-type Credentials struct {
-	AccessKeyID     string
-	AccessKeySecret string
-	SecurityToken   string
-}
+	"sls2siem/internal/secret"
+)
 
 // Range is one shard's half-open cursor range.
 type Range struct {
@@ -38,9 +34,11 @@ type Batch struct {
 	Groups     []*sls.LogGroup
 	RawSize    int // uncompressed protobuf size
 
-	dec   *decoder
-	free  chan *decoder
-	first int64 // Cursor as a number; -1 when it is not one
+	dec      *decoder
+	free     chan *decoder
+	first    int64 // Cursor as a number; -1 when it is not one
+	budget   *Budget
+	reserved int64 // bytes of the budget the batch holds
 }
 
 // GroupCursor returns the cursor of Groups[i] (SLS numbers log groups
@@ -55,6 +53,10 @@ func (b *Batch) GroupCursor(i int) string {
 // Release hands the batch's memory back to the Reader. The batch must not
 // be used afterwards.
 func (b *Batch) Release() {
+	if b.budget != nil {
+		b.budget.release(b.reserved)
+		b.budget, b.reserved = nil, 0
+	}
 	if b.dec == nil {
 		return
 	}
@@ -78,46 +80,56 @@ func (b *Batch) Logs() int {
 // tolerated before the range is declared stuck.
 const maxStalls = 3
 
+// Bounds on one Next call's SLS requests, within the call's deadline: a
+// request (headers and body) takes at most requestTimeout, and the SDK's
+// own retries of network and 5xx errors stop after retryWindow, so that an
+// unreachable endpoint fails the invocation well before its deadline.
+const (
+	requestTimeout = 30 * time.Second
+	retryWindow    = 20 * time.Second
+)
+
 // Reader pulls a Range batch by batch. It is not safe for concurrent use.
 type Reader struct {
 	client *sls.Client
+	http   *http.Client
+	rt     *callTransport
 	rng    Range
-	count  int
+	max    int // SLS_PULL_COUNT: the most groups asked for
+	count  int // groups asked for next (adapted to the budget)
 	cursor string
 	stalls int
 	done   bool
 	free   chan *decoder // decoders of released batches
+	budget *Budget
+	// perGroup is the running estimate of the memory one log group takes
+	// once pulled and decoded.
+	perGroup int64
 }
 
 // Options tune a Reader.
 type Options struct {
 	// Transport is shared by all readers of the instance (keep-alive
-	// connections to SLS survive between invocations). Use NewTransport.
-	Transport http.RoundTripper
-	// PullCount is the number of log groups per PullLogs call (1..1000).
+	// connections to SLS survive between invocations).
+	Transport *Transport
+	// PullCount is the most log groups per PullLogs call (1..1000).
 	PullCount int
+	// Budget is the instance's memory budget for pulled batches (nil: a
+	// budget of its own of 256 MiB).
+	Budget *Budget
 }
 
-// NewReader returns a Reader of rng using creds. The SDK's own retries
-// stop at ctx's deadline, and ctx cancels requests in flight.
-func NewReader(ctx context.Context, rng Range, creds Credentials, opts Options) *Reader {
-	retry := 90 * time.Second
-	if dl, ok := ctx.Deadline(); ok {
-		retry = max(time.Until(dl), time.Millisecond)
-	}
-	base := opts.Transport
-	if base == nil {
-		base = NewTransport()
-	}
+// NewReader returns a Reader of rng, an admitted range (see trust), that
+// signs with creds. Call Close when done.
+func NewReader(rng Range, creds secret.Credentials, opts Options) *Reader {
+	rt := &callTransport{base: opts.Transport}
+	hc := &http.Client{Transport: rt, Timeout: requestTimeout}
 	client := &sls.Client{
 		Endpoint:       rng.Endpoint,
 		UserAgent:      "sls2siem",
-		RequestTimeOut: min(retry, 60*time.Second),
-		RetryTimeOut:   retry,
-		HTTPClient: &http.Client{
-			Transport: contextTransport{ctx: ctx, base: base},
-			Timeout:   min(retry, 60*time.Second),
-		},
+		RequestTimeOut: requestTimeout,
+		RetryTimeOut:   retryWindow,
+		HTTPClient:     hc,
 	}
 	client = client.WithCredentialsProvider(
 		sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
@@ -125,7 +137,22 @@ func NewReader(ctx context.Context, rng Range, creds Credentials, opts Options) 
 	if count <= 0 || count > 1000 {
 		count = 100
 	}
-	return &Reader{client: client, rng: rng, count: count, cursor: rng.Begin, free: make(chan *decoder, 4)}
+	budget := opts.Budget
+	if budget == nil {
+		budget = NewBudget(256 << 20)
+	}
+	budget.join()
+	return &Reader{client: client, http: hc, rt: rt, rng: rng, max: count, count: count, cursor: rng.Begin,
+		free: make(chan *decoder, 4), budget: budget}
+}
+
+// Close counts the Reader out of the budget's sharing. Batches it
+// returned stay valid until released.
+func (r *Reader) Close() {
+	if r.budget != nil {
+		r.budget.leave()
+		r.budget = nil
+	}
 }
 
 // Cursor is the cursor of the next batch: where a retry would resume.
@@ -142,28 +169,63 @@ var ErrDone = errors.New("logstore: end of range")
 
 // Next pulls the next batch. It returns ErrDone once the next cursor has
 // reached the range's end cursor. A batch may be empty without the range
-// being over.
+// being over. Every request of the call, the SDK's retries included, ends
+// by ctx's deadline, and cancelling ctx cancels the request in flight.
 func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 	if r.done || r.cursor == r.rng.End {
 		r.done = true
 		return nil, ErrDone
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for {
+		b, err := r.pull(ctx)
+		var tooLarge *tooLargeError
+		if errors.As(err, &tooLarge) && r.count > 1 {
+			// Ask for fewer groups: the answer would not fit.
+			r.count = max(r.count/2, 1)
+			continue
+		}
+		return b, err
 	}
+}
+
+func (r *Reader) pull(ctx context.Context) (*Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, r.describe(ctx, nil, err)
+	}
+	remaining := retryWindow
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl)
+		if remaining <= 0 {
+			return nil, r.describe(ctx, nil, context.DeadlineExceeded)
+		}
+	}
+	r.client.RetryTimeOut = min(remaining, retryWindow)
+	r.http.Timeout = min(remaining, requestTimeout)
+	count := r.nextCount()
+	// One answer may take half the budget, so that the next pull can
+	// overlap the writing of this one; a single group may take it all.
+	pl := &pull{budget: r.budget, limit: r.budget.total / 2}
+	if count == 1 {
+		pl.limit = r.budget.total
+	}
+	callCtx := context.WithValue(ctx, pullKey{}, pl)
+	r.rt.call.Store(&callCtx)
 	raw, meta, err := r.client.GetLogsBytesWithQuery(&sls.PullLogRequest{
 		Project:          r.rng.Project,
 		Logstore:         r.rng.Logstore,
 		ShardID:          r.rng.Shard,
 		Cursor:           r.cursor,
 		EndCursor:        r.rng.End,
-		LogGroupMaxCount: r.count,
+		LogGroupMaxCount: count,
 	})
+	r.rt.call.Store(nil)
 	if err != nil {
-		return nil, r.describe(ctx, err)
+		r.budget.release(pl.reserved)
+		return nil, r.describe(ctx, pl, err)
 	}
 	next := meta.NextCursor
-	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free, first: -1}
+	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free, first: -1,
+		budget: r.budget, reserved: pl.reserved}
 	if len(raw) > 0 {
 		if n, err := decodeCursor(r.cursor); err == nil {
 			b.first = n
@@ -174,8 +236,10 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 			b.dec = &decoder{}
 		}
 		if b.Groups, err = b.dec.decode(raw); err != nil {
+			b.Release()
 			return nil, fmt.Errorf("pull logs from shard %d at cursor %s: %w", r.rng.Shard, r.cursor, err)
 		}
+		r.account(b, int64(meta.Netflow)+int64(len(raw)))
 	}
 	if next == r.cursor && len(b.Groups) == 0 {
 		// The service answers "no data, same cursor" at the shard's end.
@@ -183,6 +247,7 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 		// (expired or not yet visible): fail rather than spin or skip.
 		r.stalls++
 		if r.stalls >= maxStalls {
+			b.Release()
 			return nil, fmt.Errorf("pull logs from shard %d at cursor %s: SLS returned no data and no progress %d times before the end cursor %s",
 				r.rng.Shard, r.cursor, r.stalls, r.rng.End)
 		}
@@ -190,32 +255,94 @@ func (r *Reader) Next(ctx context.Context) (*Batch, error) {
 	}
 	r.stalls = 0
 	if next == "" {
+		b.Release()
 		return nil, fmt.Errorf("pull logs from shard %d at cursor %s: SLS returned an empty next cursor", r.rng.Shard, r.cursor)
 	}
 	r.cursor = next
 	return b, nil
 }
 
+// nextCount is how many groups to ask for: SLS_PULL_COUNT, fewer when the
+// groups seen so far say that many would not fit the Reader's share of
+// the budget.
+func (r *Reader) nextCount() int {
+	if r.perGroup > 0 {
+		fit := r.budget.share() / r.perGroup
+		r.count = int(min(max(fit, 1), int64(r.max)))
+	}
+	return r.count
+}
+
+// account corrects the batch's reservation to what it really holds (the
+// compressed answer, the raw bytes and the decoded structures) and updates
+// the per-group estimate.
+func (r *Reader) account(b *Batch, answer int64) {
+	real := answer + b.dec.footprint()
+	switch {
+	case real > b.reserved:
+		r.budget.force(real - b.reserved)
+	case real < b.reserved:
+		r.budget.release(b.reserved - real)
+	}
+	b.reserved = real
+	if n := int64(len(b.Groups)); n > 0 {
+		est := real / n
+		if r.perGroup == 0 {
+			r.perGroup = est
+		} else {
+			r.perGroup = (3*r.perGroup + est) / 4
+		}
+		r.perGroup = max(r.perGroup, 1)
+	}
+}
+
 // describe turns an SDK error into one that names the SLS error code, the
-// shard and the cursor, and never the credentials.
-func (r *Reader) describe(ctx context.Context, err error) error {
+// endpoint, the shard and the cursor, and never the credentials.
+func (r *Reader) describe(ctx context.Context, pl *pull, err error) error {
 	where := fmt.Sprintf("pull logs from project %s logstore %s shard %d at cursor %s",
 		r.rng.Project, r.rng.Logstore, r.rng.Shard, r.cursor)
+	switch {
+	case pl != nil && pl.refused != nil:
+		return fmt.Errorf("%s: %w", where, pl.refused)
+	case ctx.Err() != nil:
+		cause := ""
+		if pl != nil && pl.netErr != nil && !errors.Is(pl.netErr, context.Canceled) && !errors.Is(pl.netErr, context.DeadlineExceeded) {
+			cause = fmt.Sprintf(" (last network error from %s: %v)", r.rng.Endpoint, netCause(pl.netErr))
+		}
+		return fmt.Errorf("%s: stopped before the invocation deadline%s: %w", where, cause, ctx.Err())
+	case pl != nil && pl.netErr != nil:
+		return fmt.Errorf("%s: SLS endpoint %s unreachable: %v (gave up after retrying for %s)",
+			where, r.rng.Endpoint, netCause(pl.netErr), r.client.RetryTimeOut.Round(time.Millisecond))
+	}
+	return DescribeError(where, err)
+}
+
+// netCause strips the request URL (long, and of no help) from a network
+// error.
+func netCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// DescribeError names the SLS error code of a failed SDK call, the HTTP
+// status and the request id, and never the credentials.
+func DescribeError(what string, err error) error {
 	var slsErr *sls.Error
 	var badResp *sls.BadResponseError
 	switch {
 	case errors.As(err, &slsErr):
 		if slsErr.HTTPCode <= 0 {
-			return fmt.Errorf("%s: %s", where, slsErr.Message)
+			return fmt.Errorf("%s: %s", what, slsErr.Message)
 		}
 		return fmt.Errorf("%s: SLS error %s (HTTP %d): %s (request id %s): %w",
-			where, slsErr.Code, slsErr.HTTPCode, slsErr.Message, slsErr.RequestID, &CodeError{Code: slsErr.Code, HTTPStatus: int(slsErr.HTTPCode)})
+			what, slsErr.Code, slsErr.HTTPCode, slsErr.Message, slsErr.RequestID, &CodeError{Code: slsErr.Code, HTTPStatus: int(slsErr.HTTPCode)})
 	case errors.As(err, &badResp):
-		return fmt.Errorf("%s: unexpected SLS answer (HTTP %d)", where, badResp.HTTPCode)
-	case ctx.Err() != nil:
-		return fmt.Errorf("%s: stopped before the invocation deadline: %w", where, ctx.Err())
+		return fmt.Errorf("%s: unexpected SLS answer (HTTP %d)", what, badResp.HTTPCode)
 	}
-	return fmt.Errorf("%s: %w", where, err)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // CodeError carries the SLS error code of a failed request, so that callers

@@ -11,9 +11,11 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/localcloud/slsemu"
+	"sls2siem/internal/secret"
+	"sls2siem/internal/trust"
 )
 
-var sts = Credentials{AccessKeyID: "STS.reader", AccessKeySecret: "reader-secret", SecurityToken: "reader-token"}
+var sts = secret.Credentials{AccessKeyID: "STS.reader", AccessKeySecret: "reader-secret", SecurityToken: "reader-token"}
 
 // emulator starts the SLS emulator with one logstore holding groups log
 // groups of three logs each on shard 0.
@@ -63,7 +65,7 @@ func readAll(ctx context.Context, r *Reader) ([]*sls.LogGroup, int, error) {
 
 func TestReadsTheWholeRangeInOrder(t *testing.T) {
 	_, rng := emulator(t, 50)
-	r := NewReader(t.Context(), rng, sts, Options{PullCount: 7})
+	r := newTestReader(rng, sts, Options{PullCount: 7})
 	groups, pulls, err := readAll(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +90,7 @@ func TestReadsAPartialRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng.End = from
-	groups, _, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{PullCount: 100}))
+	groups, _, err := readAll(t.Context(), newTestReader(rng, sts, Options{PullCount: 100}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestReadsAPartialRange(t *testing.T) {
 func TestEmptyRange(t *testing.T) {
 	_, rng := emulator(t, 3)
 	rng.Begin = rng.End
-	groups, pulls, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{}))
+	groups, pulls, err := readAll(t.Context(), newTestReader(rng, sts, Options{}))
 	if err != nil || len(groups) != 0 || pulls != 0 {
 		t.Fatalf("empty range: %d groups, %d pulls, %v", len(groups), pulls, err)
 	}
@@ -109,21 +111,21 @@ func TestEmptyRange(t *testing.T) {
 func TestErrorsNameTheSLSCode(t *testing.T) {
 	_, rng := emulator(t, 3)
 	cases := map[string]struct {
-		mutate func(*Range, *Credentials)
+		mutate func(*Range, *secret.Credentials)
 		code   string
 	}{
-		"wrong secret":  {func(r *Range, c *Credentials) { c.AccessKeySecret = "wrong" }, "SignatureNotMatch"},
-		"wrong token":   {func(r *Range, c *Credentials) { c.SecurityToken = "wrong" }, "Unauthorized"},
-		"bad cursor":    {func(r *Range, c *Credentials) { r.Begin = "bm90LWEtY3Vyc29y" }, "InvalidCursor"},
-		"no logstore":   {func(r *Range, c *Credentials) { r.Logstore = "nope" }, "LogStoreNotExist"},
-		"no project":    {func(r *Range, c *Credentials) { r.Project = "nope" }, "ProjectNotExist"},
-		"no such shard": {func(r *Range, c *Credentials) { r.Shard = 9 }, "ShardNotExist"},
+		"wrong secret":  {func(r *Range, c *secret.Credentials) { c.AccessKeySecret = "wrong" }, "SignatureNotMatch"},
+		"wrong token":   {func(r *Range, c *secret.Credentials) { c.SecurityToken = "wrong" }, "Unauthorized"},
+		"bad cursor":    {func(r *Range, c *secret.Credentials) { r.Begin = "bm90LWEtY3Vyc29y" }, "InvalidCursor"},
+		"no logstore":   {func(r *Range, c *secret.Credentials) { r.Logstore = "nope" }, "LogStoreNotExist"},
+		"no project":    {func(r *Range, c *secret.Credentials) { r.Project = "nope" }, "ProjectNotExist"},
+		"no such shard": {func(r *Range, c *secret.Credentials) { r.Shard = 9 }, "ShardNotExist"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			rng, creds := rng, sts
 			tc.mutate(&rng, &creds)
-			_, err := NewReader(t.Context(), rng, creds, Options{}).Next(t.Context())
+			_, err := newTestReader(rng, creds, Options{}).Next(t.Context())
 			var ce *CodeError
 			if !errors.As(err, &ce) || ce.Code != tc.code {
 				t.Fatalf("error %v, want SLS code %s", err, tc.code)
@@ -140,7 +142,7 @@ func TestErrorsNameTheSLSCode(t *testing.T) {
 func TestTransientServerErrorsAreRetried(t *testing.T) {
 	emu, rng := emulator(t, 10)
 	emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Status: 503, Code: "ServerBusy", Times: 2})
-	groups, _, err := readAll(t.Context(), NewReader(t.Context(), rng, sts, Options{}))
+	groups, _, err := readAll(t.Context(), newTestReader(rng, sts, Options{}))
 	if err != nil || len(groups) != 10 {
 		t.Fatalf("after two 503s: %d groups, %v", len(groups), err)
 	}
@@ -151,7 +153,7 @@ func TestDeadlineStopsRetries(t *testing.T) {
 	emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Status: 500, Code: "InternalServerError", Times: -1})
 	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
 	defer cancel()
-	_, err := NewReader(ctx, rng, sts, Options{}).Next(ctx)
+	_, err := newTestReader(rng, sts, Options{}).Next(ctx)
 	if err == nil {
 		t.Fatal("pull succeeded against a failing server")
 	}
@@ -163,15 +165,20 @@ func TestDeadlineStopsRetries(t *testing.T) {
 	}
 }
 
-func TestDialAddress(t *testing.T) {
-	for in, want := range map[string]string{
-		"proj.127.0.0.1:8080":                   "127.0.0.1:8080",
-		"proj.localhost:80":                     "localhost:80",
-		"proj.cn-hangzhou.log.aliyuncs.com:443": "proj.cn-hangzhou.log.aliyuncs.com:443",
-		"127.0.0.1:9":                           "127.0.0.1:9",
-	} {
-		if got := dialAddress(in); got != want {
-			t.Errorf("dialAddress(%q) = %q, want %q", in, got, want)
-		}
+// local admits the emulator on loopback, as SLS_ALLOWED_ENDPOINTS=127.0.0.1,localhost does.
+var local = func() trust.Endpoints {
+	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+	if err != nil {
+		panic(err)
 	}
+	return e
+}()
+
+var testTransport = NewTransport(local)
+
+func newTestReader(rng Range, creds secret.Credentials, opts Options) *Reader {
+	if opts.Transport == nil {
+		opts.Transport = testTransport
+	}
+	return NewReader(rng, creds, opts)
 }

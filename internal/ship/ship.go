@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/format"
+	"sls2siem/internal/ledger"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/transport"
 	"sls2siem/internal/trigger"
 )
@@ -22,7 +23,32 @@ import (
 type Invocation struct {
 	RequestID   string
 	Event       []byte
-	Credentials logstore.Credentials
+	Credentials secret.Credentials
+}
+
+// Totals are what a run delivered: the fields both drivers' summaries
+// (a trigger invocation, a consumer run) share.
+type Totals struct {
+	LogGroups int64 `json:"logGroups"`
+	Logs      int64 `json:"logs"` // confirmed delivered, each counted once
+	Bytes     int64 `json:"bytes"`
+	Truncated int64 `json:"truncated"`
+	Dropped   int64 `json:"dropped"` // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop
+	Resent    int64 `json:"resent"`  // logs sent again after a connection failed: possible duplicates
+	Retries   int64 `json:"retries"` // reconnections (trigger) or batches sent again (consumer) after a failed send
+}
+
+// Attrs are the totals as log attributes.
+func (t Totals) Attrs() []slog.Attr {
+	return []slog.Attr{
+		slog.Int64("logGroups", t.LogGroups),
+		slog.Int64("logs", t.Logs),
+		slog.Int64("bytes", t.Bytes),
+		slog.Int64("truncated", t.Truncated),
+		slog.Int64("dropped", t.Dropped),
+		slog.Int64("resent", t.Resent),
+		slog.Int64("retries", t.Retries),
+	}
 }
 
 // Summary is the function's answer, and the fields of its log line.
@@ -33,33 +59,46 @@ type Summary struct {
 	Shard       int    `json:"shard"`
 	BeginCursor string `json:"beginCursor"`
 	EndCursor   string `json:"endCursor"`
-	LogGroups   int64  `json:"logGroups"`
-	Logs        int64  `json:"logs"`
-	Bytes       int64  `json:"bytes"`
-	Truncated   int64  `json:"truncated"`
-	Dropped     int64  `json:"dropped"` // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop
-	Resent      int64  `json:"resent"`  // logs sent again after a connection failed: possible duplicates
-	Retries     int64  `json:"retries"` // reconnections after a failed send
-	DurationMS  int64  `json:"durationMs"`
+	Totals
+	// Unconfirmed counts the logs written but not confirmed when the
+	// invocation failed (0 on success).
+	Unconfirmed int64 `json:"unconfirmed"`
+	DurationMS  int64 `json:"durationMs"`
+}
+
+// LogOutcome writes a run's last log line: msgOK at info level, or
+// msgErr at error level with the error.
+func LogOutcome(ctx context.Context, log *slog.Logger, msgOK, msgErr string, attrs []slog.Attr, err error) {
+	ctx = context.WithoutCancel(ctx)
+	if err != nil {
+		attrs = append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))
+		log.LogAttrs(ctx, slog.LevelError, msgErr, attrs...)
+		return
+	}
+	attrs = append(attrs, slog.String("outcome", "success"))
+	log.LogAttrs(ctx, slog.LevelInfo, msgOK, attrs...)
 }
 
 // Shipper holds what lives as long as the function instance: the
-// configuration, the SLS HTTP transport and the syslog connection pool.
-// It is safe for concurrent invocations.
+// configuration, the SLS HTTP transport, the memory budget of pulled
+// batches and the syslog connection pool. It is safe for concurrent
+// invocations.
 type Shipper struct {
-	cfg  config.Config
-	log  *slog.Logger
-	sls  http.RoundTripper
-	pool *transport.Pool
+	cfg    config.Config
+	log    *slog.Logger
+	sls    *logstore.Transport
+	budget *logstore.Budget
+	pool   *transport.Pool
 }
 
 // New returns a Shipper for cfg.
 func New(cfg config.Config, log *slog.Logger) *Shipper {
 	s := cfg.Syslog
 	return &Shipper{
-		cfg: cfg,
-		log: log,
-		sls: logstore.NewTransport(),
+		cfg:    cfg,
+		log:    log,
+		sls:    logstore.NewTransport(cfg.Endpoints),
+		budget: logstore.NewBudget(cfg.BatchMemory),
 		pool: transport.NewPool(transport.Config{
 			Network:      s.Protocol,
 			Address:      s.Address(),
@@ -71,6 +110,10 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 		}),
 	}
 }
+
+// SLSTransport is the instance's SLS HTTP transport, for the consumer
+// library's requests.
+func (s *Shipper) SLSTransport() *logstore.Transport { return s.sls }
 
 func (s *Shipper) newEncoder() *format.Encoder {
 	sc, f := s.cfg.Syslog, s.cfg.Format
@@ -97,15 +140,24 @@ func (s *Shipper) newEncoder() *format.Encoder {
 func (s *Shipper) Close() error { return s.pool.Close() }
 
 // Ship ships the range named by inv.Event. It stops DeadlineMargin before
-// ctx's deadline. The Summary counts what was written even on error.
+// ctx's deadline. The Summary counts what was delivered even on error.
 func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err error) {
 	start := time.Now()
 	sum.RequestID = inv.RequestID
 	defer func() {
 		sum.DurationMS = time.Since(start).Milliseconds()
-		s.logResult(ctx, sum, err)
+		attrs := append([]slog.Attr{
+			slog.String("requestId", sum.RequestID),
+			slog.String("project", sum.Project),
+			slog.String("logstore", sum.Logstore),
+			slog.Int("shard", sum.Shard),
+			slog.String("beginCursor", sum.BeginCursor),
+			slog.String("endCursor", sum.EndCursor),
+		}, sum.Totals.Attrs()...)
+		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("durationMs", sum.DurationMS))
+		LogOutcome(ctx, s.log, "invocation shipped", "invocation failed", attrs, err)
 	}()
-	ev, err := trigger.Parse(inv.Event)
+	ev, err := trigger.Parse(inv.Event, s.cfg.Endpoints)
 	if err != nil {
 		return sum, err
 	}
@@ -114,58 +166,65 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
 
 	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left <= s.cfg.DeadlineMargin {
+			return sum, fmt.Errorf("the invocation has %s left, no more than %s=%s: nothing can be shipped before the deadline; lower %s or raise the function's timeout",
+				left.Round(time.Millisecond), config.VarDeadlineMargin, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
+		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-s.cfg.DeadlineMargin))
 		defer cancel()
 	}
 	err = s.shipRange(ctx, ev, inv.Credentials, &sum)
 	if err != nil {
-		err = fmt.Errorf("ship project %s logstore %s shard %d [%s, %s): %w; %d logs were written before the failure, the whole range must be retried",
-			src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor, err, sum.Logs)
+		err = fmt.Errorf("ship project %s logstore %s shard %d [%s, %s): %w; %d logs were confirmed delivered and %d more written unconfirmed before the failure: the whole range must be retried",
+			src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor, err, sum.Logs, sum.Unconfirmed)
 	}
 	return sum, err
 }
 
-func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstore.Credentials, sum *Summary) error {
+// shipRange reads the range and writes it. The ledger keeps what the
+// current connection carried that the receiver has not confirmed: when the
+// connection fails, that is read again from its first batch and resent
+// on a new connection. Plain TCP and TLS confirm once, at the end of the
+// range (every byte acknowledged by the receiver's TCP stack), so a
+// failure resends all that the connection carried; retries are bounded
+// by SYSLOG_MAX_RETRIES failures in a row without a confirmed log.
+func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.Credentials, sum *Summary) error {
 	src := ev.Source
-	reader := logstore.NewReader(ctx, logstore.Range{
+	reader := logstore.NewReader(logstore.Range{
 		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName,
 		Shard: src.ShardID, Begin: src.BeginCursor, End: src.EndCursor,
-	}, creds, logstore.Options{Transport: s.sls, PullCount: s.cfg.PullCount})
+	}, creds, logstore.Options{Transport: s.sls, PullCount: s.cfg.PullCount, Budget: s.budget})
+	defer reader.Close()
 	sess := s.NewSession()
 	sess.SetOrigin(src.ProjectName, src.LogstoreName, src.ShardID)
 	defer sess.Reset() // success releases the connection first
 
-	// What the current connection carried in this invocation: if it fails,
-	// all of it may be lost (plain TCP gives no application ack), so the
-	// range is read again from connStart and resent.
-	var connStart string
-	var onConn Counts // what the current connection carried (Logs, and the groups in onConnGroups)
-	var onConnGroups int64
-	failures := 0
+	led := ledger.New(s.cfg.Syslog.MaxRetries)
+	defer func() {
+		c := led.Confirmed()
+		sum.LogGroups, sum.Logs, sum.Truncated, sum.Dropped = c.Groups, c.Logs, c.Truncated, c.Dropped
+		sum.Resent, sum.Retries, sum.Unconfirmed = led.Resent(), led.Retries(), led.Unconfirmed()
+	}()
 	pf := startPrefetch(ctx, reader)
 	defer func() { pf.stop() }()
-	recoverFrom := func(cause error) error {
+	// retry resets the connection after cause and resumes the range at the
+	// first unconfirmed batch (or at cursor, the batch being written).
+	retry := func(cause error, cursor string, partial int64) error {
 		sess.Reset()
-		failures++
-		if failures > s.cfg.Syslog.MaxRetries {
-			return fmt.Errorf("%w (gave up after %d retries)", cause, s.cfg.Syslog.MaxRetries)
+		unconfirmed := led.Unconfirmed() + partial
+		resume, err := led.Fail(cursor, partial)
+		if err != nil {
+			return fmt.Errorf("%w (%s=%d: %v)", cause, config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries, err)
 		}
-		backoff := s.cfg.Syslog.RetryBackoff << (failures - 1)
-		s.log.Warn("syslog send failed: reconnecting and resending what this connection carried",
-			"error", cause.Error(), "retry", failures, "resend", onConn.Logs, "backoff", backoff.String())
+		backoff := s.cfg.Syslog.Backoff(led.Failures())
+		s.log.Warn("syslog send failed: reconnecting and resending what the receiver has not confirmed",
+			"error", cause.Error(), "retry", led.Failures(), "resend", unconfirmed, "backoff", backoff.String())
 		pf.stop()
 		if err := sleep(ctx, backoff); err != nil {
 			return cause
 		}
-		sum.Logs -= onConn.Logs
-		sum.LogGroups -= onConnGroups
-		sum.Truncated -= onConn.Truncated
-		sum.Dropped -= onConn.Dropped
-		sum.Resent += onConn.Logs
-		sum.Retries++
-		onConn, onConnGroups = Counts{}, 0
-		reader.Seek(connStart)
+		reader.Seek(resume)
 		pf = startPrefetch(ctx, reader)
 		return nil
 	}
@@ -173,11 +232,12 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 		batch, err := pf.next(ctx)
 		if errors.Is(err, logstore.ErrDone) {
 			if err := sess.Confirm(ctx); err != nil {
-				if rerr := recoverFrom(err); rerr != nil {
+				if rerr := retry(err, src.EndCursor, 0); rerr != nil {
 					return s.deadlineHint(ctx, rerr)
 				}
 				continue
 			}
+			led.ConfirmAll()
 			break
 		}
 		if err != nil {
@@ -187,29 +247,17 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds logstor
 			batch.Release()
 			continue
 		}
-		if !sess.Connected() {
-			connStart = batch.Cursor
-		}
-		groups := int64(len(batch.Groups))
+		cursor, groups := batch.Cursor, int64(len(batch.Groups))
 		c, err := sess.WriteBatch(ctx, batch)
 		batch.Release()
 		sum.Bytes += c.Bytes
 		if err != nil {
-			sum.Resent += c.Logs // partly written: sent again with the rest
-			if rerr := recoverFrom(err); rerr != nil {
+			if rerr := retry(err, cursor, c.Logs); rerr != nil {
 				return s.deadlineHint(ctx, rerr)
 			}
 			continue
 		}
-		failures = 0
-		onConn.Logs += c.Logs
-		onConn.Truncated += c.Truncated
-		onConn.Dropped += c.Dropped
-		onConnGroups += groups
-		sum.LogGroups += groups
-		sum.Logs += c.Logs
-		sum.Truncated += c.Truncated
-		sum.Dropped += c.Dropped
+		led.Sent(ledger.Entry{Cursor: cursor, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped})
 	}
 	sess.Release()
 	return nil
@@ -235,30 +283,4 @@ func (s *Shipper) deadlineHint(ctx context.Context, err error) error {
 		return fmt.Errorf("%w (stopped %s before the invocation's deadline, %s)", err, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
 	}
 	return err
-}
-
-func (s *Shipper) logResult(ctx context.Context, sum Summary, err error) {
-	attrs := []slog.Attr{
-		slog.String("requestId", sum.RequestID),
-		slog.String("project", sum.Project),
-		slog.String("logstore", sum.Logstore),
-		slog.Int("shard", sum.Shard),
-		slog.String("beginCursor", sum.BeginCursor),
-		slog.String("endCursor", sum.EndCursor),
-		slog.Int64("logGroups", sum.LogGroups),
-		slog.Int64("logs", sum.Logs),
-		slog.Int64("bytes", sum.Bytes),
-		slog.Int64("truncated", sum.Truncated),
-		slog.Int64("dropped", sum.Dropped),
-		slog.Int64("resent", sum.Resent),
-		slog.Int64("retries", sum.Retries),
-		slog.Int64("durationMs", sum.DurationMS),
-	}
-	if err != nil {
-		attrs = append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))
-		s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelError, "invocation failed", attrs...)
-		return
-	}
-	attrs = append(attrs, slog.String("outcome", "success"))
-	s.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, "invocation shipped", attrs...)
 }

@@ -17,10 +17,10 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/localcloud/slsemu"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
 )
 
-var creds = logstore.Credentials{AccessKeyID: "STS.ship", AccessKeySecret: "ship-secret", SecurityToken: "ship-token"}
+var creds = secret.Credentials{AccessKeyID: "STS.ship", AccessKeySecret: "ship-secret", SecurityToken: "ship-token"}
 
 // lineSink is a TCP receiver on loopback that collects LF-framed lines and
 // counts connections.
@@ -108,7 +108,7 @@ func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	if err := emu.CreateLogstore("p", "s", 1); err != nil {
+	if err := emu.CreateLogstore("proj", "store", 1); err != nil {
 		t.Fatal(err)
 	}
 	for g := 0; g < groups; g++ {
@@ -118,16 +118,17 @@ func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte)
 				{Key: proto.String("n"), Value: proto.String(strconv.Itoa(g*logsPerGroup + i))},
 			}})
 		}
-		if _, err := emu.Append("p", "s", 0, lg, time.Unix(1732500000, 0)); err != nil {
+		if _, err := emu.Append("proj", "store", 0, lg, time.Unix(1732500000, 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	begin, _ := emu.Cursor("p", "s", 0, "begin")
-	end, _ := emu.Cursor("p", "s", 0, "end")
+	begin, _ := emu.Cursor("proj", "store", 0, "begin")
+	end, _ := emu.Cursor("proj", "store", 0, "end")
 	sink := newLineSink(t)
 	port := sink.ln.Addr().(*net.TCPAddr).Port
 	cfg, err := config.Parse(func(k string) string {
-		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3"}[k]
+		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3",
+			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +136,7 @@ func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte)
 	s := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	t.Cleanup(func() { s.Close() })
 	ev, _ := json.Marshal(map[string]any{"source": map[string]any{
-		"projectName": "p", "logstoreName": "s", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
+		"projectName": "proj", "logstoreName": "store", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
 	}})
 	return s, sink, ev
 }

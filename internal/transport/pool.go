@@ -13,26 +13,18 @@ import (
 type Pool struct {
 	cfg    Config
 	mu     sync.Mutex
-	idle   []*Conn
-	closed bool
-	dials  int64
+	idle  []*Conn
+	dials int64
 }
 
 // NewPool returns an empty pool for cfg.
 func NewPool(cfg Config) *Pool { return &Pool{cfg: cfg} }
-
-// ErrPoolClosed is returned by Get after Close.
-var ErrPoolClosed = errors.New("syslog transport: connection pool is closed")
 
 // Get returns a live idle connection, or dials a new one. Idle connections
 // that expired or were closed by the receiver are discarded on the way.
 func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	for {
 		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			return nil, ErrPoolClosed
-		}
 		n := len(p.idle)
 		if n == 0 {
 			p.dials++
@@ -55,10 +47,6 @@ func (p *Pool) Put(c *Conn) {
 	c.SetDeadline(time.Time{})
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
-		c.Close()
-		return
-	}
 	p.idle = append(p.idle, c)
 }
 
@@ -69,12 +57,13 @@ func (p *Pool) Dials() int64 {
 	return p.dials
 }
 
-// Close closes idle connections cleanly; connections in use are closed when
-// they are returned.
+// Close closes the idle connections cleanly (FC's pre-stop, the daemon's
+// exit). The pool stays usable: a later Get dials anew, so an invocation
+// that arrives after a stray pre-stop still works.
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	idle := p.idle
-	p.idle, p.closed = nil, true
+	p.idle = nil
 	p.mu.Unlock()
 	var errs []error
 	for _, c := range idle {

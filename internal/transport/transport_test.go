@@ -176,10 +176,38 @@ func TestDialErrorNamesTheReceiver(t *testing.T) {
 	}
 }
 
-func TestPoolClosed(t *testing.T) {
-	p := NewPool(cfg("127.0.0.1:1", FramingLF))
-	p.Close()
-	if _, err := p.Get(context.Background()); !errors.Is(err, ErrPoolClosed) {
+// TestPoolUsableAfterClose: a pre-stop closes the idle connections but
+// does not break an invocation that still arrives.
+func TestPoolUsableAfterClose(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c)
+		}
+	}()
+	p := NewPool(cfg(ln.Addr().String(), FramingLF))
+	c, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(c)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = p.Get(context.Background())
+	if err != nil {
 		t.Fatalf("Get after Close: %v", err)
+	}
+	defer c.Close()
+	if p.Dials() != 2 {
+		t.Fatalf("%d dials, want 2: Close must have closed the idle connection", p.Dials())
 	}
 }

@@ -1,6 +1,9 @@
 // Package trigger decodes the event an SLS trigger hands to the function:
 // one shard's half-open cursor range [beginCursor, endCursor) and where to
-// read it from.
+// read it from. The event is untrusted (anyone allowed to invoke the
+// function can send one): Parse returns a range only when its project and
+// logstore are valid SLS names and its endpoint is allowed, so that the
+// signed requests and the STS token go to SLS and nowhere else.
 package trigger
 
 import (
@@ -8,8 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
+
+	"sls2siem/internal/secret"
+	"sls2siem/internal/trust"
 )
 
 // Event is the SLS trigger event (FC's events.SlsEvent).
@@ -25,10 +30,12 @@ type Event struct {
 type Source struct {
 	ProjectName  string `json:"projectName"`
 	LogstoreName string `json:"logstoreName"`
-	Endpoint     string `json:"endpoint"`
-	ShardID      int    `json:"shardId"`
-	BeginCursor  string `json:"beginCursor"`
-	EndCursor    string `json:"endCursor"`
+	// Endpoint is the admitted endpoint, scheme://host[:port], with the
+	// scheme SLS_HTTPS asks for.
+	Endpoint    string `json:"endpoint"`
+	ShardID     int    `json:"shardId"`
+	BeginCursor string `json:"beginCursor"`
+	EndCursor   string `json:"endCursor"`
 }
 
 // wire mirrors Event with pointers, so that a missing field can be told
@@ -48,9 +55,10 @@ type wire struct {
 	Parameter  json.RawMessage `json:"parameter"`
 }
 
-// Parse decodes and validates an SLS trigger event. The error names the
-// first field that is missing, empty or of the wrong type.
-func Parse(data []byte) (Event, error) {
+// Parse decodes and validates an SLS trigger event, admitting its endpoint
+// by allowed. The error names the first field that is missing, empty, of
+// the wrong type or against its rule, and the rule.
+func Parse(data []byte, allowed trust.Endpoints) (Event, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Event{}, errors.New("trigger event: the event is empty: want the SLS trigger's JSON object")
 	}
@@ -93,9 +101,25 @@ func Parse(data []byte) (Event, error) {
 		return Event{}, fmt.Errorf("trigger event: field source.shardId is %d: want a shard number ≥ 0", *ws.ShardID)
 	}
 	e.Source.ShardID = *ws.ShardID
-	if err := checkEndpoint(e.Source.Endpoint); err != nil {
-		return Event{}, err
+	if *ws.ShardID > maxShardID {
+		return Event{}, fmt.Errorf("trigger event: field source.shardId is %d: want a shard number from 0 to %d", *ws.ShardID, maxShardID)
 	}
+	if err := trust.Project(e.Source.ProjectName); err != nil {
+		return Event{}, fmt.Errorf("trigger event: field source.projectName %w", err)
+	}
+	if err := trust.Logstore(e.Source.LogstoreName); err != nil {
+		return Event{}, fmt.Errorf("trigger event: field source.logstoreName %w", err)
+	}
+	for _, c := range []struct{ name, v string }{{"beginCursor", e.Source.BeginCursor}, {"endCursor", e.Source.EndCursor}} {
+		if !validCursor(c.v) {
+			return Event{}, fmt.Errorf("trigger event: field source.%s is %s: want an SLS cursor (base64, at most %d characters)", c.name, secret.Quote(c.v), maxCursor)
+		}
+	}
+	ep, err := allowed.Admit(e.Source.Endpoint)
+	if err != nil {
+		return Event{}, fmt.Errorf("trigger event: field source.endpoint %w", err)
+	}
+	e.Source.Endpoint = ep.URL
 	if w.CursorTime != nil {
 		e.CursorTime = *w.CursorTime
 	}
@@ -109,19 +133,24 @@ func Parse(data []byte) (Event, error) {
 	return e, nil
 }
 
-// checkEndpoint accepts what the SLS SDK accepts: a host[:port], optionally
-// behind http:// or https://.
-func checkEndpoint(ep string) error {
-	raw := ep
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
+// Bounds of the range's coordinates: SLS shard numbers are small, and
+// cursors are the base64 of a decimal number.
+const (
+	maxShardID = 1 << 20
+	maxCursor  = 128
+)
+
+func validCursor(c string) bool {
+	if len(c) > maxCursor {
+		return false
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return fmt.Errorf("trigger event: field source.endpoint is %q: want an SLS endpoint such as cn-hangzhou-intranet.log.aliyuncs.com or http://host:port", ep)
+	for i := 0; i < len(c); i++ {
+		ch := c[i]
+		if !(ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '+' || ch == '/' || ch == '=') {
+			return false
+		}
 	}
-	return nil
+	return true
 }
 
 func describeJSONError(err error) error {

@@ -1,0 +1,111 @@
+package ledger
+
+import (
+	"errors"
+	"testing"
+)
+
+func entry(cursor string, logs int64, end uint64) Entry {
+	return Entry{Cursor: cursor, Logs: logs, Groups: 1, Truncated: logs / 10, End: end}
+}
+
+func TestConfirmByPosition(t *testing.T) {
+	l := New(3)
+	l.Sent(entry("c0", 10, 100))
+	l.Sent(entry("c1", 20, 300))
+	l.Sent(entry("c2", 30, 600))
+	if l.Confirm(99) {
+		t.Fatal("a position before the first batch's end confirmed it")
+	}
+	if !l.Confirm(300) {
+		t.Fatal("position 300 confirmed nothing")
+	}
+	if got := l.Confirmed(); got.Logs != 30 || got.Groups != 2 || got.Truncated != 3 {
+		t.Fatalf("confirmed %+v, want 30 logs in 2 groups, 3 truncated", got)
+	}
+	if l.Unconfirmed() != 30 {
+		t.Fatalf("unconfirmed %d, want 30", l.Unconfirmed())
+	}
+	if l.Confirm(300) {
+		t.Fatal("the same position confirmed again")
+	}
+	if !l.ConfirmAll() || l.Confirmed().Logs != 60 || l.Unconfirmed() != 0 {
+		t.Fatalf("after ConfirmAll: %+v, %d unconfirmed", l.Confirmed(), l.Unconfirmed())
+	}
+	if l.ConfirmAll() {
+		t.Fatal("ConfirmAll with nothing pending reported progress")
+	}
+}
+
+func TestFailResumesAtFirstUnconfirmedBatch(t *testing.T) {
+	l := New(3)
+	l.Sent(entry("c0", 10, 100))
+	l.Sent(entry("c1", 20, 300))
+	l.Confirm(100)
+	resume, err := l.Fail("c2", 5) // c2 was being written: 5 of its logs went out
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resume != "c1" {
+		t.Fatalf("resume at %q, want c1 (the first unconfirmed batch)", resume)
+	}
+	if l.Resent() != 25 || l.Retries() != 1 {
+		t.Fatalf("resent %d retries %d, want 25 (c1's 20 and 5 of c2) and 1", l.Resent(), l.Retries())
+	}
+	if l.Unconfirmed() != 0 || l.Confirmed().Logs != 10 {
+		t.Fatalf("after Fail: unconfirmed %d confirmed %d", l.Unconfirmed(), l.Confirmed().Logs)
+	}
+}
+
+func TestFailWithNothingPendingResumesAtTheFailedBatch(t *testing.T) {
+	l := New(1)
+	l.Sent(entry("c0", 10, 100))
+	l.ConfirmAll()
+	resume, err := l.Fail("c1", 0)
+	if err != nil || resume != "c1" || l.Resent() != 0 {
+		t.Fatalf("Fail = %q, %v, resent %d; want c1, nil, 0", resume, err, l.Resent())
+	}
+}
+
+func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
+	l := New(2)
+	// A receiver that takes bytes into its socket but never confirms:
+	// every connection fails, and writes alone do not reset the count.
+	for i := 0; i < 2; i++ {
+		l.Sent(entry("c0", 10, 100))
+		if _, err := l.Fail("c1", 0); err != nil {
+			t.Fatalf("failure %d refused: %v", i+1, err)
+		}
+	}
+	l.Sent(entry("c0", 10, 100))
+	_, err := l.Fail("c1", 0)
+	if !errors.Is(err, ErrRetriesExhausted) {
+		t.Fatalf("third failure in a row without progress: %v, want ErrRetriesExhausted", err)
+	}
+	if l.Retries() != 2 || l.Resent() != 20 {
+		t.Fatalf("retries %d resent %d, want 2 and 20 (the refused retry counts nothing)", l.Retries(), l.Resent())
+	}
+
+	// Confirmed progress between failures resets the count.
+	l = New(1)
+	for i := 0; i < 5; i++ {
+		l.Sent(entry("c", 10, uint64(100*(i+1))))
+		l.Confirm(uint64(100 * (i + 1)))
+		if _, err := l.Fail("next", 0); err != nil {
+			t.Fatalf("failure %d after confirmed progress refused: %v", i+1, err)
+		}
+	}
+	if l.Failures() != 1 || l.Retries() != 5 || l.Resent() != 0 {
+		t.Fatalf("failures %d retries %d resent %d, want 1, 5, 0", l.Failures(), l.Retries(), l.Resent())
+	}
+}
+
+func TestZeroRetries(t *testing.T) {
+	l := New(0)
+	if _, err := l.Fail("c0", 3); !errors.Is(err, ErrRetriesExhausted) {
+		t.Fatalf("SYSLOG_MAX_RETRIES=0 allowed a retry: %v", err)
+	}
+	if l.Resent() != 0 || l.Retries() != 0 {
+		t.Fatal("a refused retry was counted")
+	}
+}
