@@ -15,14 +15,17 @@ import (
 	"os"
 	"time"
 
+	"sls2siem/internal/format"
+	"sls2siem/internal/transport"
 	"sls2siem/internal/trust"
 )
 
 // Config is the complete, validated configuration of one function instance.
 type Config struct {
 	Syslog Syslog
-	// Format is how logs become messages (see format.go).
-	Format Format
+	// Format is how logs become messages (see format.go), handed to the
+	// encoder as it is.
+	Format format.Options
 	// PullCount is the most log groups asked for per PullLogs call (the
 	// memory budget may ask for fewer).
 	PullCount int
@@ -52,12 +55,7 @@ type Syslog struct {
 	Protocol string // "tcp", "udp" or "tls"
 	Framing  string // "lf" or "octet-counting"
 
-	Facility int    // 0..23
-	Severity int    // 0..7
-	Hostname string // RFC 5424 HOSTNAME, already sanitised
-	AppName  string // RFC 5424 APP-NAME, already sanitised
-
-	MaxMessageSize int // bytes, frame excluded; longer bodies are truncated
+	MaxMessageSize int // bytes, frame excluded; longer bodies are truncated (Format.MaxSize)
 	DialTimeout    time.Duration
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
@@ -96,9 +94,6 @@ const (
 	ProtocolTCP = "tcp"
 	ProtocolUDP = "udp"
 	ProtocolTLS = "tls"
-
-	FramingLF            = "lf"
-	FramingOctetCounting = "octet-counting"
 )
 
 // FromEnv reads the configuration from the process environment.
@@ -116,15 +111,16 @@ func Parse(getenv func(string) string) (Config, error) {
 	s.Host = p.host(VarSyslogHost, VarSyslogPort)
 	s.Protocol = p.oneOf(VarSyslogProtocol, ProtocolTCP, ProtocolTCP, ProtocolUDP, ProtocolTLS)
 	s.Port = p.intRange(VarSyslogPort, 514, 1, 65535)
-	defaultFraming := FramingLF
+	defaultFraming := transport.FramingLF
 	if s.Protocol == ProtocolTLS {
-		defaultFraming = FramingOctetCounting
+		defaultFraming = transport.FramingOctetCounting
 	}
-	s.Framing = p.oneOf(VarSyslogFraming, defaultFraming, FramingLF, FramingOctetCounting)
-	s.Facility = p.code(VarSyslogFacility, facilityUser, facilities)
-	s.Severity = p.code(VarSyslogSeverity, severityInfo, severities)
-	s.Hostname = p.headerField(VarSyslogHostname, defaultHostname(), 255)
-	s.AppName = p.headerField(VarSyslogTag, "-", 48)
+	s.Framing = p.oneOf(VarSyslogFraming, defaultFraming, transport.FramingLF, transport.FramingOctetCounting)
+	f := &c.Format
+	f.Facility = p.code(VarSyslogFacility, facilityUser, facilities)
+	f.Severity = p.code(VarSyslogSeverity, severityInfo, severities)
+	f.Hostname = p.headerField(VarSyslogHostname, defaultHostname(), 255)
+	f.AppName = p.headerField(VarSyslogTag, "-", 48)
 	defaultMax := 64 * 1024
 	if s.Protocol == ProtocolUDP {
 		defaultMax = 2048
@@ -139,6 +135,9 @@ func Parse(getenv func(string) string) (Config, error) {
 	s.IdleTimeout = p.timeout(VarSyslogIdleTimeout, 5*time.Minute, 24*time.Hour)
 	p.parseTransport(s)
 	p.parseFormat(&c)
+	f.MaxSize = s.MaxMessageSize
+	// Line framing cannot carry a raw line break: escape them.
+	f.EscapeBreaks = s.Protocol != ProtocolUDP && s.Framing == transport.FramingLF
 
 	c.PullCount = p.intRange(VarSLSPullCount, 100, 1, 1000)
 	c.Endpoints = p.endpoints()
@@ -189,11 +188,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("syslogAddress", s.Address()),
 		slog.String("protocol", s.Protocol),
 		slog.String("framing", s.Framing),
-		slog.Int("facility", s.Facility),
-		slog.Int("severity", s.Severity),
-		slog.String("hostname", s.Hostname),
-		slog.String("appName", s.AppName),
-		slog.Int("maxMessageSize", s.MaxMessageSize),
 		slog.String("dialTimeout", s.DialTimeout.String()),
 		slog.String("writeTimeout", s.WriteTimeout.String()),
 		slog.String("idleTimeout", s.IdleTimeout.String()),

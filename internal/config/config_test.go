@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 	}
 	s := c.Syslog
 	if s.Address() != "siem.example:514" || s.Protocol != "tcp" || s.Framing != "lf" ||
-		s.Facility != 1 || s.Severity != 6 || s.AppName != "-" || s.Hostname == "" ||
+		c.Format.Facility != 1 || c.Format.Severity != 6 || c.Format.AppName != "-" || c.Format.Hostname == "" ||
 		s.MaxMessageSize != 65536 || c.PullCount != 100 || c.DeadlineMargin != 3*time.Second {
 		t.Errorf("defaults = %+v", c)
 	}
@@ -34,7 +34,7 @@ func TestValuesAndNames(t *testing.T) {
 	}
 	s := c.Syslog
 	if s.Address() != "10.0.0.9:6514" || s.Protocol != "tls" || s.Framing != "octet-counting" ||
-		s.Facility != 19 || s.Severity != 3 || s.Hostname != "aliyun.example.com" || s.AppName != "sls" ||
+		c.Format.Facility != 19 || c.Format.Severity != 3 || c.Format.Hostname != "aliyun.example.com" || c.Format.AppName != "sls" ||
 		c.PullCount != 1000 || c.DeadlineMargin != 500*time.Millisecond {
 		t.Errorf("config = %+v", c)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-		"os"
+	"os"
 	"strconv"
 	"strings"
 	"time"

@@ -54,44 +54,11 @@ var formatVars = []string{
 	VarSyslogLEEFDelim,
 }
 
-// Format describes the messages: syntax, body, where header fields come
-// from, structured data and what to do with oversized logs. Field lists
-// name SLS fields as they are flattened (e.g. __topic__, __source__,
-// __tag__:__hostname__); a list is tried in order, the first field present
-// with a non-empty value wins.
-type Format struct {
-	Syntax   string         // format.SyntaxRFC5424 or format.SyntaxRFC3164
-	Body     string         // format.BodyKV, BodyJSON, BodyCEF or BodyLEEF
-	Timezone *time.Location // of the timestamps; UTC by default
-	BOM      bool           // UTF-8 BOM before MSG (RFC 5424)
-
-	ProcID, MsgID string // RFC 5424 PROCID and MSGID constants ("-": nil)
-
-	SeverityKeys, FacilityKeys []string
-	HostnameKeys, AppNameKeys  []string
-	ProcIDKeys, MsgIDKeys      []string
-
-	SDID     string   // SD-ID of the element holding SDKeys
-	SDKeys   []string // fields copied into structured data
-	OriginSD bool     // the origin@32473 element
-
-	IncludeKeys, ExcludeKeys []string // the body's fields ("prefix*" allowed)
-
-	DropOversize bool // SYSLOG_OVERSIZE=drop
-
-	Vendor, Product, Version string // CEF / LEEF header
-	EventIDKeys              []string
-	EventID                  string
-	EventNameKeys            []string
-	EventName                string
-	LEEFDelimiter            byte // 0: LEEF 1.0 (tab); else LEEF 2.0 with this delimiter
-}
-
 func (p *parser) parseFormat(c *Config) {
 	f := &c.Format
 	f.Syntax = p.oneOf(VarSyslogFormat, format.SyntaxRFC5424, format.SyntaxRFC5424, format.SyntaxRFC3164)
 	f.Body = p.oneOf(VarSyslogBody, format.BodyKV, format.BodyKV, format.BodyJSON, format.BodyCEF, format.BodyLEEF)
-	f.Timezone = p.timezone(VarSyslogTimezone)
+	f.Location = p.timezone(VarSyslogTimezone)
 	f.BOM = p.boolean(VarSyslogBOM)
 	f.ProcID = p.headerField(VarSyslogProcID, "-", 128)
 	f.MsgID = p.headerField(VarSyslogMsgID, "-", 32)
@@ -113,7 +80,7 @@ func (p *parser) parseFormat(c *Config) {
 	case f.SDID == format.OriginSDID:
 		p.fail(VarSyslogSDID, "is %s, the SD-ID of the origin element: choose another", q(f.SDID))
 	}
-	f.OriginSD = p.boolean(VarSyslogOriginSD)
+	f.Origin = p.boolean(VarSyslogOriginSD)
 	f.IncludeKeys = p.list(VarSyslogIncludeKeys)
 	f.ExcludeKeys = p.list(VarSyslogExcludeKeys)
 	f.DropOversize = p.oneOf(VarSyslogOversize, "truncate", "truncate", "drop") == "drop"
@@ -122,7 +89,7 @@ func (p *parser) parseFormat(c *Config) {
 		for _, v := range []struct {
 			name string
 			set  bool
-		}{{VarSyslogSDKeys, len(f.SDKeys) > 0}, {VarSyslogOriginSD, f.OriginSD}, {VarSyslogBOM, f.BOM}} {
+		}{{VarSyslogSDKeys, len(f.SDKeys) > 0}, {VarSyslogOriginSD, f.Origin}, {VarSyslogBOM, f.BOM}} {
 			if v.set {
 				p.fail(v.name, "needs %s=rfc5424: RFC 3164 has no structured data and no BOM", VarSyslogFormat)
 			}
@@ -228,15 +195,20 @@ func fixedZone(v string) (*time.Location, bool) {
 }
 
 // formatSummary describes the format settings for the cold-start log line.
-func formatSummary(f Format) slog.Value {
+func formatSummary(f format.Options) slog.Value {
 	attrs := []slog.Attr{
 		slog.String("syntax", f.Syntax),
 		slog.String("body", f.Body),
-		slog.String("timezone", f.Timezone.String()),
+		slog.Int("facility", f.Facility),
+		slog.Int("severity", f.Severity),
+		slog.String("hostname", f.Hostname),
+		slog.String("appName", f.AppName),
+		slog.Int("maxMessageSize", f.MaxSize),
+		slog.String("timezone", f.Location.String()),
 		slog.Bool("bom", f.BOM),
 		slog.String("procID", f.ProcID),
 		slog.String("msgID", f.MsgID),
-		slog.Bool("originSD", f.OriginSD),
+		slog.Bool("originSD", f.Origin),
 		slog.String("oversize", map[bool]string{false: "truncate", true: "drop"}[f.DropOversize]),
 	}
 	for _, l := range []struct {

@@ -13,7 +13,7 @@ func TestFormatDefaultsAreTheSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := c.Format
-	if f.Syntax != "rfc5424" || f.Body != "kv" || f.Timezone != time.UTC || f.BOM || f.OriginSD || f.DropOversize ||
+	if f.Syntax != "rfc5424" || f.Body != "kv" || f.Location != time.UTC || f.BOM || f.Origin || f.DropOversize ||
 		f.ProcID != "-" || f.MsgID != "-" || len(f.SDKeys) > 0 || len(f.IncludeKeys) > 0 || f.LEEFDelimiter != 0 ||
 		f.Vendor != "Alibaba Cloud" || !slices.Equal(f.EventIDKeys, []string{"__topic__"}) {
 		t.Errorf("format defaults = %+v", f)
@@ -32,10 +32,10 @@ func TestFormatValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := c.Format
-	_, off := time.Unix(0, 0).In(f.Timezone).Zone()
+	_, off := time.Unix(0, 0).In(f.Location).Zone()
 	if f.Body != "leef" || off != 8*3600 || !f.BOM || !slices.Equal(f.SeverityKeys, []string{"level", "severity"}) ||
 		!slices.Equal(f.HostnameKeys, []string{"__tag__:__hostname__", "__source__"}) || f.SDID != "sls@41058" ||
-		!f.OriginSD || !f.DropOversize || f.LEEFDelimiter != '^' || f.Vendor != "Acme SIEM" || f.ProcID != "1234" || f.MsgID != "AUDIT" {
+		!f.Origin || !f.DropOversize || f.LEEFDelimiter != '^' || f.Vendor != "Acme SIEM" || f.ProcID != "1234" || f.MsgID != "AUDIT" {
 		t.Errorf("format = %+v", f)
 	}
 	for _, tz := range []string{"+05:45", "-0800", "UTC"} {
@@ -44,7 +44,7 @@ func TestFormatValues(t *testing.T) {
 			t.Errorf("SYSLOG_TIMEZONE=%s: %v", tz, err)
 			continue
 		}
-		_, off := time.Unix(0, 0).In(c.Format.Timezone).Zone()
+		_, off := time.Unix(0, 0).In(c.Format.Location).Zone()
 		if want := map[string]int{"+05:45": 5*3600 + 45*60, "-0800": -8 * 3600, "UTC": 0}[tz]; off != want {
 			t.Errorf("SYSLOG_TIMEZONE=%s: offset %d, want %d", tz, off, want)
 		}

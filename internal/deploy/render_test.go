@@ -165,9 +165,16 @@ func preview(t testing.TB, env map[string]string) (template, string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "s.yaml"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The CLI's HOME: it may still write there (logs, a cache) after it
+	// exits, so it is removed on a best-effort basis, not by t.TempDir.
+	home, err := os.MkdirTemp("", "s-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(home) })
 	cmd := exec.Command(s, "preview", "-o", "json")
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "NO_COLOR=1"}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

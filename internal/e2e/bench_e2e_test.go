@@ -11,8 +11,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"text/template"
@@ -65,7 +67,7 @@ func BenchmarkShipping(b *testing.B) {
 
 	// End to end into the discarding sink, through the real binary.
 	fn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + sink.port(), "SYSLOG_FRAMING=octet-counting",
-		"SLS_PULL_COUNT=" + strconv.Itoa(pullCount)})
+		"SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 1)
 	d := benchInvoke(b, fn, c, c.begin, c.end, logs)
 	r.e2eSink = rate(logs, d)
 	r.rssKiB = peakRSS(fn.PID())
@@ -74,12 +76,31 @@ func BenchmarkShipping(b *testing.B) {
 		benchInvoke(b, fn, c, c.begin, c.cursor(10), 10*perGroup)
 	}
 	r.warmTCP = sink.accepts.Load() - before
+	fn.Stop(context.Background())
+
+	// Ten 1M-log ranges at once on one instance, as s.yaml allows
+	// (instanceConcurrency 10, 512 MB): the memory budget is shared.
+	cfn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + sink.port(), "SYSLOG_FRAMING=octet-counting",
+		"SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 10)
+	start = time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			benchInvoke(b, cfn, c, c.begin, c.end, logs)
+		}()
+	}
+	wg.Wait()
+	r.concurrent = rate(10*logs, time.Since(start))
+	r.concurrentRSSKiB = peakRSS(cfn.PID())
+	cfn.Stop(context.Background())
 
 	// TLS handshakes on warm invocations, against a Go TLS sink.
 	pki := newTestPKI(b)
 	tlsSink := newDiscardSink(b, &tls.Config{Certificates: []tls.Certificate{pki.Server}})
 	tfn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + tlsSink.port(), "SYSLOG_PROTOCOL=tls",
-		"SYSLOG_TLS_CA_FILE=" + pki.CAFile})
+		"SYSLOG_TLS_CA_FILE=" + pki.CAFile}, 1)
 	benchInvoke(b, tfn, c, c.begin, c.cursor(10), 10*perGroup)
 	before = tlsSink.accepts.Load()
 	for i := 0; i < 3; i++ {
@@ -93,13 +114,12 @@ func BenchmarkShipping(b *testing.B) {
 	clientTLS := &tls.Config{RootCAs: pki.CAPool, ServerName: "127.0.0.1"}
 	r.rsyslogTCPCeiling = rate(logs, rs.timeUntil(b, logs, func() { benchSend(b, "tcp", rs.addr(rs.ports.TCP), nil, frames, logs) }))
 	r.rsyslogTLSCeiling = rate(logs, rs.timeUntil(b, logs, func() { benchSend(b, "tls", rs.addr(rs.ports.TLS), clientTLS, frames, logs) }))
-	fn.Stop(context.Background())
 	rfn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(rs.ports.TCP), "SYSLOG_FRAMING=octet-counting",
-		"SLS_PULL_COUNT=" + strconv.Itoa(pullCount)})
+		"SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 1)
 	r.rsyslogTCP = rate(logs, rs.timeUntil(b, logs, func() { benchInvoke(b, rfn, c, c.begin, c.end, logs) }))
 	rfn.Stop(context.Background())
 	rtfn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(rs.ports.TLS), "SYSLOG_PROTOCOL=tls",
-		"SYSLOG_TLS_CA_FILE=" + pki.CAFile, "SLS_PULL_COUNT=" + strconv.Itoa(pullCount)})
+		"SYSLOG_TLS_CA_FILE=" + pki.CAFile, "SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 1)
 	r.rsyslogTLS = rate(logs, rs.timeUntil(b, logs, func() { benchInvoke(b, rtfn, c, c.begin, c.end, logs) }))
 	rtfn.Stop(context.Background())
 
@@ -122,6 +142,8 @@ type benchReport struct {
 	rsyslogTCP, rsyslogTLS               float64
 	rssKiB                               int
 	warmTCP, warmTLS                     int64
+	concurrent                           float64 // logs/s of 10 ranges at once
+	concurrentRSSKiB                     int
 }
 
 func (r *benchReport) String() string {
@@ -136,6 +158,8 @@ func (r *benchReport) String() string {
 	fmt.Fprintf(&b, "  rsyslog intake ceiling, TLS (pre-encoded)        %10.0f logs/s\n", r.rsyslogTLSCeiling)
 	fmt.Fprintf(&b, "  end to end into rsyslog, TLS                     %10.0f logs/s  = %s of its ceiling (target ≥ 90 %%)\n", r.rsyslogTLS, pct(r.rsyslogTLS, r.rsyslogTLSCeiling))
 	fmt.Fprintf(&b, "  peak RSS of the function process                 %10.1f MiB (target ≤ 64)\n", float64(r.rssKiB)/1024)
+	fmt.Fprintf(&b, "  10 concurrent 1M-log ranges (512 MB, 10 per instance) %5.0f logs/s in all = %s of one range's\n", r.concurrent, pct(r.concurrent, r.e2eSink))
+	fmt.Fprintf(&b, "  peak RSS with 10 concurrent ranges               %10.1f MiB = %s of 512 MB (target ≤ 60 %%)\n", float64(r.concurrentRSSKiB)/1024, pct(float64(r.concurrentRSSKiB)/1024, 512))
 	fmt.Fprintf(&b, "  new connections on 3 warm invocations            TCP %d, TLS handshakes %d (target 0)\n", r.warmTCP, r.warmTLS)
 	return b.String()
 }
@@ -270,13 +294,21 @@ func benchSend(b *testing.B, network, addr string, cfg *tls.Config, frames [][]b
 	return time.Since(start)
 }
 
-func benchFunction(b *testing.B, c *benchData, env []string) *fcemu.Instance {
+// benchFunction starts the function binary (SLS2SIEM_BENCH_BINARY, to
+// measure another build, else the tree's) with concurrency invocations
+// per instance.
+func benchFunction(b *testing.B, c *benchData, env []string, concurrency int) *fcemu.Instance {
 	b.Helper()
+	binary := functionBinary
+	if v := os.Getenv("SLS2SIEM_BENCH_BINARY"); v != "" {
+		binary = v
+	}
+	env = append(slices.Clone(localcloud.TrustEnv), env...)
 	if extra := os.Getenv("SLS2SIEM_BENCH_ENV"); extra != "" {
 		env = append(env, strings.Split(extra, ",")...)
 	}
 	fn, err := fcemu.Start(context.Background(), fcemu.Config{
-		Binary: functionBinary, Contract: fcemu.ContractCustom, Env: env, Timeout: 10 * time.Minute,
+		Binary: binary, Contract: fcemu.ContractCustom, Env: env, Timeout: 10 * time.Minute, InstanceConcurrency: concurrency,
 		Credentials: fcemu.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken},
 		Output:      io.Discard, FunctionName: "sls2siem-bench", MemoryMB: 512, // as in s.yaml
 	})

@@ -17,6 +17,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/gogo/protobuf/proto"
 
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 	"sls2siem/internal/localcloud/slsemu"
 )
@@ -197,6 +198,7 @@ func cgStart(t *testing.T, c *cgCloud, name string, syslogPort int) *cgConsumer 
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
 		"LOG_LEVEL=info",
 	}
+	cmd.Env = append(cmd.Env, localcloud.TrustEnv...)
 	cs := &cgConsumer{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = cs.out, cs.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -640,14 +642,14 @@ func TestConsumerGroupTimerInvocation(t *testing.T) {
 				Binary: functionBinary, Contract: contract, Timeout: 10 * time.Second, FunctionName: "sls2siem-consume",
 				Credentials: fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 				Output:      out,
-				Env: []string{
-					"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(rs.Ports().TCP), "SYSLOG_FRAMING=octet-counting",
-					"SYSLOG_HOSTNAME=fc-" + string(contract),
-					"SLS_ENDPOINT=" + c.endpoint, "SLS_PROJECT=" + cgProject, "SLS_LOGSTORE=" + cgLogstore,
-					"SLS_CONSUMER_GROUP=" + cgGroup, "SLS_CURSOR_POSITION=begin", "SLS_HEARTBEAT_INTERVAL=1s",
+				Env: append(slices.Clone(localcloud.TrustEnv),
+					"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+strconv.Itoa(rs.Ports().TCP), "SYSLOG_FRAMING=octet-counting",
+					"SYSLOG_HOSTNAME=fc-"+string(contract),
+					"SLS_ENDPOINT="+c.endpoint, "SLS_PROJECT="+cgProject, "SLS_LOGSTORE="+cgLogstore,
+					"SLS_CONSUMER_GROUP="+cgGroup, "SLS_CURSOR_POSITION=begin", "SLS_HEARTBEAT_INTERVAL=1s",
 					"SLS_HEARTBEAT_TIMEOUT=3s", "SLS_FETCH_INTERVAL=20ms", "SHIP_DEADLINE_MARGIN=500ms",
 					"SLS_CONSUMER_STOP_TIMEOUT=4s",
-				},
+				),
 			})
 			if err != nil {
 				t.Fatal(err)

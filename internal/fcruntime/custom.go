@@ -91,15 +91,7 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 	if err != nil {
 		return fmt.Errorf("custom runtime: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           NewServeMux(h, log),
-		ReadTimeout:       readTimeout,
-		ReadHeaderTimeout: readHeaderTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(h, log)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("custom runtime listening", "addr", ln.Addr().String())
@@ -116,6 +108,19 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 		return fmt.Errorf("custom runtime: shutdown: %w", err)
 	}
 	return nil
+}
+
+// newServer is the custom runtime's HTTP server.
+func newServer(h Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           NewServeMux(h, log),
+		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: readHeaderTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Logger) {

@@ -125,3 +125,63 @@ func TestRequestDeadline(t *testing.T) {
 	}
 }
 
+type panickingHandler struct{ recordingHandler }
+
+func (h *panickingHandler) Invoke(ctx context.Context, req Request) ([]byte, error) {
+	if string(req.Payload) == "panic" {
+		var m map[string]int
+		m["x"]++ // a nil map write: a runtime panic
+	}
+	return h.recordingHandler.Invoke(ctx, req)
+}
+
+// TestServerIsHardened: a panic is the invocation's error and the
+// instance goes on serving; the body, headers and lifecycle methods are
+// bounded; a stray pre-stop does not break later invocations.
+func TestServerIsHardened(t *testing.T) {
+	h := &panickingHandler{}
+	var logged strings.Builder
+	srv := httptest.NewServer(newServer(h, slog.New(slog.NewTextHandler(&logged, nil))).Handler)
+	t.Cleanup(srv.Close)
+	post := func(path, body string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "application/octet-stream", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := post("/invoke", "panic")
+	if resp.StatusCode != 500 || resp.Header.Get("x-fc-status") != "404" || !strings.Contains(body, "the invocation panicked") {
+		t.Errorf("panic answered %d %q", resp.StatusCode, body)
+	}
+	if !strings.Contains(logged.String(), "invocation panicked") || !strings.Contains(logged.String(), "stack") {
+		t.Errorf("the panic was not logged with its stack: %s", logged.String())
+	}
+	if resp, body := post("/invoke", "{}"); resp.StatusCode != 200 || body != `{"logs":3}` {
+		t.Errorf("after a panic: %d %q", resp.StatusCode, body)
+	}
+	if resp, body := post("/invoke", strings.Repeat("x", maxEventSize+1)); resp.StatusCode != 500 || !strings.Contains(body, "larger than 1048576 bytes") {
+		t.Errorf("oversized event: %d %q", resp.StatusCode, body)
+	}
+	for _, c := range []struct{ method, path string }{{http.MethodPost, "/pre-stop"}, {http.MethodDelete, "/pre-stop"}, {http.MethodPost, "/pre-freeze"}, {http.MethodGet, "/invoke"}} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s %s: %d, want 405", c.method, c.path, resp.StatusCode)
+		}
+	}
+	if h.preStops.Load() != 0 {
+		t.Errorf("a wrong method reached PreStop")
+	}
+	s := newServer(h, slog.New(slog.DiscardHandler))
+	if s.ReadTimeout <= 0 || s.ReadHeaderTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 || s.MaxHeaderBytes <= 0 || s.MaxHeaderBytes > 1<<20 {
+		t.Errorf("server bounds: %+v", s)
+	}
+}

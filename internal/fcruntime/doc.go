@@ -16,7 +16,7 @@ type Request struct {
 	ID          string
 	Payload     []byte
 	Credentials secret.Credentials // the invocation's STS credentials; they print redacted
-	Deadline    time.Time // zero when FC gave none
+	Deadline    time.Time          // zero when FC gave none
 }
 
 // Handler is the function.

@@ -176,8 +176,8 @@ func TestPullsAdaptToTheBudget(t *testing.T) {
 	if pulls < 5 { // at most half the budget per answer: 8 MiB
 		t.Errorf("%d pulls for 40 MiB of groups with a 16 MiB budget: the count did not adapt", pulls)
 	}
-	if budget.Peak() > budget.Total()+budget.Total()/2 {
-		t.Errorf("peak reservation %d is far above the budget %d", budget.Peak(), budget.Total())
+	if budget.peak > budget.total+budget.total/2 {
+		t.Errorf("peak reservation %d is far above the budget %d", budget.peak, budget.total)
 	}
 	if budget.used != 0 {
 		t.Errorf("%d bytes still reserved after every batch was released", budget.used)

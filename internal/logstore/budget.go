@@ -26,16 +26,6 @@ func NewBudget(total int64) *Budget {
 	return &Budget{total: max(total, 1<<20), freed: make(chan struct{})}
 }
 
-// Total is the budget's size in bytes.
-func (b *Budget) Total() int64 { return b.total }
-
-// Peak is the most that was reserved at once.
-func (b *Budget) Peak() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.peak
-}
-
 // acquire reserves n bytes, waiting until they are free or ctx is done.
 // More than the whole budget is refused at once.
 func (b *Budget) acquire(ctx context.Context, n int64) error {

@@ -61,16 +61,6 @@ func redactSet(v string) string {
 	return Redacted
 }
 
-// Scrub replaces every occurrence of a non-empty secret in s.
-func Scrub(s string, secrets ...string) string {
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, Redacted)
-		}
-	}
-	return s
-}
-
 // maxQuote bounds how much of an untrusted value an error shows.
 const maxQuote = 64
 

@@ -47,9 +47,3 @@ func TestQuote(t *testing.T) {
 		t.Errorf("cut inside a character: %q", q)
 	}
 }
-
-func TestScrub(t *testing.T) {
-	if got := Scrub("a "+marker+" b", marker, ""); got != "a <redacted> b" {
-		t.Errorf("Scrub = %q", got)
-	}
-}

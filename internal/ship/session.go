@@ -41,9 +41,6 @@ func (ss *Session) SetOrigin(project, logstore string, shard int) {
 	ss.enc.SetOrigin(project, logstore, shard)
 }
 
-// Connected reports whether the session holds a connection.
-func (ss *Session) Connected() bool { return ss.conn != nil }
-
 // Write formats every log of groups, writes it and flushes. Writes are
 // bounded by ctx's deadline. On error the caller must Reset the session:
 // what was written on this connection may be lost. The origin element
@@ -70,7 +67,7 @@ func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstor
 	}
 	dl, _ := ctx.Deadline()
 	ss.conn.SetDeadline(dl)
-	origin := ss.s.cfg.Format.OriginSD
+	origin := ss.s.cfg.Format.Origin
 	for gi, g := range groups {
 		var cursor string
 		if origin {

@@ -63,7 +63,10 @@ type Summary struct {
 	// Unconfirmed counts the logs written but not confirmed when the
 	// invocation failed (0 on success).
 	Unconfirmed int64 `json:"unconfirmed"`
-	DurationMS  int64 `json:"durationMs"`
+	// LagSeconds is how far the range's data is behind: now minus the
+	// event's cursorTime (the receive time of its last log), when given.
+	LagSeconds int64 `json:"lagSeconds"`
+	DurationMS int64 `json:"durationMs"`
 }
 
 // LogOutcome writes a run's last log line: msgOK at info level, or
@@ -115,26 +118,7 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 // library's requests.
 func (s *Shipper) SLSTransport() *logstore.Transport { return s.sls }
 
-func (s *Shipper) newEncoder() *format.Encoder {
-	sc, f := s.cfg.Syslog, s.cfg.Format
-	return format.NewEncoder(format.Options{
-		Syntax: f.Syntax, Body: f.Body,
-		Facility: sc.Facility, Severity: sc.Severity,
-		Hostname: sc.Hostname, AppName: sc.AppName, ProcID: f.ProcID, MsgID: f.MsgID,
-		FacilityKeys: f.FacilityKeys, SeverityKeys: f.SeverityKeys,
-		HostnameKeys: f.HostnameKeys, AppNameKeys: f.AppNameKeys,
-		ProcIDKeys: f.ProcIDKeys, MsgIDKeys: f.MsgIDKeys,
-		Location: f.Timezone, BOM: f.BOM,
-		SDID: f.SDID, SDKeys: f.SDKeys, Origin: f.OriginSD,
-		IncludeKeys: f.IncludeKeys, ExcludeKeys: f.ExcludeKeys,
-		EscapeBreaks: sc.Protocol != config.ProtocolUDP && sc.Framing == config.FramingLF,
-		MaxSize:      sc.MaxMessageSize, DropOversize: f.DropOversize,
-		Vendor: f.Vendor, Product: f.Product, Version: f.Version,
-		EventIDKeys: f.EventIDKeys, EventID: f.EventID,
-		EventNameKeys: f.EventNameKeys, EventName: f.EventName,
-		LEEFDelimiter: f.LEEFDelimiter,
-	})
-}
+func (s *Shipper) newEncoder() *format.Encoder { return format.NewEncoder(s.cfg.Format) }
 
 // Close closes the pooled syslog connections (FC's pre-stop).
 func (s *Shipper) Close() error { return s.pool.Close() }
@@ -154,7 +138,8 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 			slog.String("beginCursor", sum.BeginCursor),
 			slog.String("endCursor", sum.EndCursor),
 		}, sum.Totals.Attrs()...)
-		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("durationMs", sum.DurationMS))
+		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("lagSeconds", sum.LagSeconds),
+			slog.Int64("durationMs", sum.DurationMS))
 		LogOutcome(ctx, s.log, "invocation shipped", "invocation failed", attrs, err)
 	}()
 	ev, err := trigger.Parse(inv.Event, s.cfg.Endpoints)
@@ -164,6 +149,9 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 	src := ev.Source
 	sum.Project, sum.Logstore, sum.Shard = src.ProjectName, src.LogstoreName, src.ShardID
 	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
+	if ev.CursorTime > 0 {
+		sum.LagSeconds = max(time.Now().Unix()-ev.CursorTime, 0)
+	}
 
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl); left <= s.cfg.DeadlineMargin {

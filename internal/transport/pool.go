@@ -11,8 +11,8 @@ import (
 // instance. Get hands a connection to one invocation at a time; concurrent
 // invocations get different connections.
 type Pool struct {
-	cfg    Config
-	mu     sync.Mutex
+	cfg   Config
+	mu    sync.Mutex
 	idle  []*Conn
 	dials int64
 }
@@ -48,13 +48,6 @@ func (p *Pool) Put(c *Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.idle = append(p.idle, c)
-}
-
-// Dials counts the connections the pool has opened.
-func (p *Pool) Dials() int64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.dials
 }
 
 // Close closes the idle connections cleanly (FC's pre-stop, the daemon's

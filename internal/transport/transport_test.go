@@ -99,8 +99,8 @@ func TestPoolReusesAndDropsStaleConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2 != c1 || p.Dials() != 1 {
-		t.Fatalf("pool did not reuse the idle connection (dials %d)", p.Dials())
+	if c2 != c1 || p.dialCount() != 1 {
+		t.Fatalf("pool did not reuse the idle connection (dials %d)", p.dialCount())
 	}
 	p.Put(c2)
 
@@ -207,7 +207,13 @@ func TestPoolUsableAfterClose(t *testing.T) {
 		t.Fatalf("Get after Close: %v", err)
 	}
 	defer c.Close()
-	if p.Dials() != 2 {
-		t.Fatalf("%d dials, want 2: Close must have closed the idle connection", p.Dials())
+	if p.dialCount() != 2 {
+		t.Fatalf("%d dials, want 2: Close must have closed the idle connection", p.dialCount())
 	}
+}
+
+func (p *Pool) dialCount() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dials
 }

@@ -105,9 +105,6 @@ func (e Endpoints) Admit(raw string) (Endpoint, error) {
 	return Endpoint{URL: scheme + "://" + hostport, Host: host}, nil
 }
 
-// Allows reports whether host (no port) matches a pattern.
-func (e Endpoints) Allows(host string) bool { return e.allows(strings.ToLower(strings.Trim(host, "[]"))) }
-
 func (e Endpoints) allows(host string) bool {
 	isIP := net.ParseIP(host) != nil
 	for _, p := range e.patterns {
