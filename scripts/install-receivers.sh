@@ -13,7 +13,7 @@
 set -euo pipefail
 
 SYSLOG_NG_ROOT="${SYSLOG_NG_ROOT:-/opt/syslog-ng}"
-APT_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl openssl)
+APT_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp openssl prometheus)
 # Runtime dependencies of syslog-ng-core 3.38.1 (apt-cache depends syslog-ng-core).
 SNG_LIBS=(libc6 libcap2 libglib2.0-0 libivykis0 libjson-c5 libnet1 libpcre3 libssl3 libsystemd0 libwrap0)
 

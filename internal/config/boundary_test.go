@@ -173,3 +173,36 @@ func TestInsecureSkipVerifyWarns(t *testing.T) {
 		t.Errorf("warnings %q", c.Warnings)
 	}
 }
+
+func TestRELPConfiguration(t *testing.T) {
+	c, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Syslog
+	if s.Port != 20514 || s.RELPWindow != 128 || s.Framing != "" || c.Format.MaxSize != 8192 || c.Format.EscapeBreaks {
+		t.Errorf("relp defaults: port %d window %d framing %q max %d escape %v", s.Port, s.RELPWindow, s.Framing, c.Format.MaxSize, c.Format.EscapeBreaks)
+	}
+	c, err = Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp-tls", "SYSLOG_TLS_SERVER_NAME": "siem.example", "SYSLOG_RELP_WINDOW": "16"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Syslog.TLS == nil || c.Syslog.TLS.ServerName != "siem.example" || c.Syslog.RELPWindow != 16 {
+		t.Errorf("relp-tls: %+v", c.Syslog)
+	}
+	for _, bad := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SYSLOG_PROTOCOL": "relp", "SYSLOG_FRAMING": "lf"}, "SYSLOG_FRAMING is \"lf\" but SYSLOG_PROTOCOL is relp: RELP frames every message itself"},
+		{map[string]string{"SYSLOG_PROTOCOL": "relp", "SYSLOG_RELP_WINDOW": "0"}, "SYSLOG_RELP_WINDOW is \"0\": want a whole number from 1 to 65536"},
+		{map[string]string{"SYSLOG_PROTOCOL": "tcp", "SYSLOG_RELP_WINDOW": "8"}, "SYSLOG_RELP_WINDOW is set but SYSLOG_PROTOCOL is tcp"},
+		{map[string]string{"SYSLOG_PROTOCOL": "relp", "SYSLOG_TLS_CA_FILE": "/ca.pem"}, "SYSLOG_TLS_CA_FILE is set but SYSLOG_PROTOCOL is relp"},
+	} {
+		bad.env["SYSLOG_HOST"] = "siem"
+		_, err := Parse(env(bad.env))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: %v, want %q", bad.env, err, bad.want)
+		}
+	}
+}

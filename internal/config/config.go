@@ -52,8 +52,10 @@ type Config struct {
 type Syslog struct {
 	Host     string
 	Port     int
-	Protocol string // "tcp", "udp" or "tls"
-	Framing  string // "lf" or "octet-counting"
+	Protocol string // "tcp", "udp", "tls", "relp" or "relp-tls"
+	Framing  string // "lf" or "octet-counting" ("" for relp: RELP frames itself)
+	// RELPWindow is how many RELP frames may be unacknowledged at once.
+	RELPWindow int
 
 	MaxMessageSize int // bytes, frame excluded; longer bodies are truncated (Format.MaxSize)
 	DialTimeout    time.Duration
@@ -66,7 +68,8 @@ type Syslog struct {
 	MaxRetries   int
 	RetryBackoff time.Duration
 
-	// TLS is the client configuration for protocol tls (nil otherwise).
+	// TLS is the client configuration for protocols tls and relp-tls
+	// (nil otherwise).
 	TLS *tls.Config
 	// TLSInsecure records SYSLOG_TLS_INSECURE_SKIP_VERIFY=true.
 	TLSInsecure bool
@@ -91,9 +94,11 @@ func (s Syslog) Address() string {
 
 // Protocols and framings.
 const (
-	ProtocolTCP = "tcp"
-	ProtocolUDP = "udp"
-	ProtocolTLS = "tls"
+	ProtocolTCP     = transport.NetworkTCP
+	ProtocolUDP     = transport.NetworkUDP
+	ProtocolTLS     = transport.NetworkTLS
+	ProtocolRELP    = transport.NetworkRELP
+	ProtocolRELPTLS = transport.NetworkRELPTLS
 )
 
 // FromEnv reads the configuration from the process environment.
@@ -109,21 +114,42 @@ func Parse(getenv func(string) string) (Config, error) {
 	s := &c.Syslog
 
 	s.Host = p.host(VarSyslogHost, VarSyslogPort)
-	s.Protocol = p.oneOf(VarSyslogProtocol, ProtocolTCP, ProtocolTCP, ProtocolUDP, ProtocolTLS)
-	s.Port = p.intRange(VarSyslogPort, 514, 1, 65535)
-	defaultFraming := transport.FramingLF
-	if s.Protocol == ProtocolTLS {
-		defaultFraming = transport.FramingOctetCounting
+	s.Protocol = p.oneOf(VarSyslogProtocol, ProtocolTCP, ProtocolTCP, ProtocolUDP, ProtocolTLS, ProtocolRELP, ProtocolRELPTLS)
+	relp := s.Protocol == ProtocolRELP || s.Protocol == ProtocolRELPTLS
+	defaultPort := 514
+	if relp {
+		defaultPort = 20514
 	}
-	s.Framing = p.oneOf(VarSyslogFraming, defaultFraming, transport.FramingLF, transport.FramingOctetCounting)
+	s.Port = p.intRange(VarSyslogPort, defaultPort, 1, 65535)
+	switch {
+	case relp:
+		if v := p.str(VarSyslogFraming); v != "" {
+			p.fail(VarSyslogFraming, "is %s but %s is %s: RELP frames every message itself; unset %s", q(v), VarSyslogProtocol, s.Protocol, VarSyslogFraming)
+		}
+		s.RELPWindow = p.intRange(VarSyslogRELPWindow, 128, 1, 65536)
+	default:
+		defaultFraming := transport.FramingLF
+		if s.Protocol == ProtocolTLS {
+			defaultFraming = transport.FramingOctetCounting
+		}
+		s.Framing = p.oneOf(VarSyslogFraming, defaultFraming, transport.FramingLF, transport.FramingOctetCounting)
+		if v := p.str(VarSyslogRELPWindow); v != "" {
+			p.fail(VarSyslogRELPWindow, "is set but %s is %s: it applies only to relp and relp-tls", VarSyslogProtocol, s.Protocol)
+		}
+	}
 	f := &c.Format
 	f.Facility = p.code(VarSyslogFacility, facilityUser, facilities)
 	f.Severity = p.code(VarSyslogSeverity, severityInfo, severities)
 	f.Hostname = p.headerField(VarSyslogHostname, defaultHostname(), 255)
 	f.AppName = p.headerField(VarSyslogTag, "-", 48)
 	defaultMax := 64 * 1024
-	if s.Protocol == ProtocolUDP {
+	switch {
+	case s.Protocol == ProtocolUDP:
 		defaultMax = 2048
+	case relp:
+		// rsyslog's default maxMessageSize: imrelp acknowledges a longer
+		// message and stores it cut, so the shipper cuts it first.
+		defaultMax = 8 * 1024
 	}
 	maxSize := 16 * 1024 * 1024
 	if s.Protocol == ProtocolUDP {
@@ -188,6 +214,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("syslogAddress", s.Address()),
 		slog.String("protocol", s.Protocol),
 		slog.String("framing", s.Framing),
+		slog.Int("relpWindow", s.RELPWindow),
 		slog.String("dialTimeout", s.DialTimeout.String()),
 		slog.String("writeTimeout", s.WriteTimeout.String()),
 		slog.String("idleTimeout", s.IdleTimeout.String()),

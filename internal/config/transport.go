@@ -18,6 +18,7 @@ import (
 // Transport variables: retries and TLS (RFC 5425).
 const (
 	VarSyslogMaxRetries            = "SYSLOG_MAX_RETRIES"
+	VarSyslogRELPWindow            = "SYSLOG_RELP_WINDOW"
 	VarSyslogRetryBackoff          = "SYSLOG_RETRY_BACKOFF"
 	VarSyslogTLSCAFile             = "SYSLOG_TLS_CA_FILE"
 	VarSyslogTLSCA                 = "SYSLOG_TLS_CA"
@@ -31,7 +32,7 @@ const (
 )
 
 var transportVars = []string{
-	VarSyslogMaxRetries, VarSyslogRetryBackoff,
+	VarSyslogMaxRetries, VarSyslogRetryBackoff, VarSyslogRELPWindow,
 	VarSyslogTLSCAFile, VarSyslogTLSCA, VarSyslogTLSServerName,
 	VarSyslogTLSCertFile, VarSyslogTLSKeyFile, VarSyslogTLSCert, VarSyslogTLSKey,
 	VarSyslogTLSMinVersion, VarSyslogTLSInsecureSkipVerify,
@@ -40,13 +41,13 @@ var transportVars = []string{
 func (p *parser) parseTransport(s *Syslog) {
 	s.MaxRetries = p.intRange(VarSyslogMaxRetries, 3, 0, 100)
 	s.RetryBackoff = p.durationRange(VarSyslogRetryBackoff, 200*time.Millisecond, time.Millisecond, time.Minute)
-	if s.Protocol != ProtocolTLS {
+	if s.Protocol != ProtocolTLS && s.Protocol != ProtocolRELPTLS {
 		// TLS settings without TLS would send the logs in plaintext while
 		// the operator believes them encrypted: refuse rather than ignore.
 		for _, v := range tlsVars {
 			if p.getenv(v) != "" {
-				p.fail(v, "is set but %s is %s: TLS settings apply only with %s=%s; set it, or unset %s",
-					VarSyslogProtocol, s.Protocol, VarSyslogProtocol, ProtocolTLS, v)
+				p.fail(v, "is set but %s is %s: TLS settings apply only with %s=%s or %s; set it, or unset %s",
+					VarSyslogProtocol, s.Protocol, VarSyslogProtocol, ProtocolTLS, ProtocolRELPTLS, v)
 			}
 		}
 		return

@@ -154,6 +154,7 @@ type summary struct {
 	Logs      int64  `json:"logs"`
 	Bytes     int64  `json:"bytes"`
 	Resent    int64  `json:"resent"`
+	Retries   int64  `json:"retries"`
 	Begin     string `json:"beginCursor"`
 	End       string `json:"endCursor"`
 }

@@ -33,6 +33,10 @@ type receiverPorts struct {
 	TCPRaw int // LF-terminated, not parsed: Msg is the whole line (syslog-ng only)
 	TLS    int // octet-counted over TLS; client certificate optional
 	MTLS   int // octet-counted over TLS; client certificate required, chained to the test CA
+	// RELP (rsyslog's imrelp, when installed): plain, and over TLS with
+	// authMode name (the client certificate must chain to the test CA and
+	// name test-client).
+	RELP, RELPTLS int
 }
 
 // received is one message as a receiver stored it (its JSON output file).
@@ -239,7 +243,7 @@ func (d *daemon) probePort(port int) error {
 
 func (d *daemon) tcpPorts() []int {
 	var ps []int
-	for _, p := range []int{d.ports.TCP, d.ports.TCPLF, d.ports.TCPRaw, d.ports.TLS, d.ports.MTLS} {
+	for _, p := range []int{d.ports.TCP, d.ports.TCPLF, d.ports.TCPRaw, d.ports.TLS, d.ports.MTLS, d.ports.RELP, d.ports.RELPTLS} {
 		if p != 0 {
 			ps = append(ps, p)
 		}

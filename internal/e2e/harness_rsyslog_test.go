@@ -50,10 +50,35 @@ func startRsyslogPKI(t *testing.T, pki *testPKI) *rsyslogd {
 		lineFile: filepath.Join(dir, "out", "messages.log"),
 		logFiles: []string{filepath.Join(dir, "out", "rsyslogd-internal.log"), filepath.Join(dir, "rsyslogd.stderr")},
 	}
-	writeConfig(t, filepath.Join(dir, "rsyslog.conf"), rsyslogConf, map[string]any{"Dir": dir, "P": d.ports, "PKI": pki})
+	relp := haveImrelp()
+	if relp {
+		d.ports.RELP, d.ports.RELPTLS = freePort(t, false), freePort(t, false)
+	}
+	writeConfig(t, filepath.Join(dir, "rsyslog.conf"), rsyslogConf, map[string]any{"Dir": dir, "P": d.ports, "PKI": pki, "RELP": relp})
 	t.Cleanup(func() { d.Stop(t) })
 	d.start(t)
 	return &rsyslogd{daemon: d, PKI: pki}
+}
+
+// imrelpModule is where Debian's rsyslog-relp installs rsyslog's RELP input.
+const imrelpModule = "/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so"
+
+func haveImrelp() bool {
+	_, err := os.Stat(imrelpModule)
+	return err == nil
+}
+
+// requireImrelp skips the test without imrelp, unless the receivers are
+// required (make test), where it fails.
+func requireImrelp(t *testing.T) {
+	t.Helper()
+	if haveImrelp() {
+		return
+	}
+	if os.Getenv("SLS2SIEM_REQUIRE_RECEIVERS") != "" {
+		t.Fatalf("imrelp (%s) is not installed: run make test-deps", imrelpModule)
+	}
+	t.Skipf("imrelp (%s) is not installed", imrelpModule)
 }
 
 // writeConfig renders a receiver configuration template into file.
@@ -89,6 +114,7 @@ global(
 
 module(load="imudp")
 module(load="imtcp" maxSessions="2000" discardTruncatedMsg="on")
+{{if .RELP}}module(load="imrelp"){{end}}
 
 template(name="rfc5424line" type="string"
   string="<%PRI%>1 %TIMESTAMP:::date-rfc3339% %HOSTNAME% %APP-NAME% %PROCID% %MSGID% %STRUCTURED-DATA% %msg:::drop-last-lf%\n")
@@ -119,6 +145,10 @@ input(type="imtcp" address="127.0.0.1" port="{{.P.TLS}}" ruleset="recv" name="tl
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
 input(type="imtcp" address="127.0.0.1" port="{{.P.MTLS}}" ruleset="recv" name="mtls"
       streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
+{{if .RELP}}input(type="imrelp" address="127.0.0.1" port="{{.P.RELP}}" ruleset="recv" name="relp" maxDataSize="256k")
+input(type="imrelp" address="127.0.0.1" port="{{.P.RELPTLS}}" ruleset="recv" name="relptls" maxDataSize="256k"
+      tls="on" tls.caCert="{{.PKI.CAFile}}" tls.myCert="{{.PKI.ServerCertFile}}" tls.myPrivKey="{{.PKI.ServerKey}}"
+      tls.authMode="name" tls.permittedPeer=["test-client"]){{end}}
 
 *.* action(type="omfile" file="{{.Dir}}/out/rsyslogd-internal.log")
 `))

@@ -16,11 +16,16 @@ import (
 type Entry struct {
 	// Cursor is where the batch starts: where a resend resumes.
 	Cursor string
-	// Logs, Groups, Truncated and Dropped count what the batch held.
+	// Skip is how many of the batch's messages were confirmed on an
+	// earlier connection and not written again.
+	Skip int64
+	// Logs counts the messages written (Skip excluded); Groups,
+	// Truncated and Dropped what else the batch held.
 	Logs, Groups, Truncated, Dropped int64
-	// End is the connection's position after the batch (bytes or
-	// frames, as the transport counts), compared with Confirm's.
-	End uint64
+	// Start and End are the connection's positions before and after the
+	// batch (bytes or messages, as the transport counts), compared with
+	// Confirm's.
+	Start, End uint64
 }
 
 // Totals count confirmed logs.
@@ -40,10 +45,13 @@ func (t *Totals) add(e Entry) {
 type Ledger struct {
 	maxRetries int
 	pending    []Entry // sent on the current connection, not confirmed, in order
-	confirmed  Totals
-	resent     int64 // logs sent again after a failure (possible duplicates)
-	retries    int64 // reconnections
-	failures   int   // failures since the last confirmed progress
+	// partial counts the messages of pending[0] confirmed so far
+	// (ConfirmMessages): a resend skips them.
+	partial   int64
+	confirmed Totals
+	resent    int64 // logs sent again after a failure (possible duplicates)
+	retries   int64 // reconnections
+	failures  int   // failures since the last confirmed progress
 }
 
 // ErrRetriesExhausted is wrapped by Fail's error when the connection
@@ -69,9 +77,32 @@ func (l *Ledger) Confirm(pos uint64) bool {
 	if n == 0 {
 		return false
 	}
+	l.confirmed.Logs -= l.partial // counted already
+	l.partial = 0
 	l.pending = append(l.pending[:0], l.pending[n:]...)
 	l.failures = 0
 	return true
+}
+
+// ConfirmMessages is Confirm for a transport whose positions count
+// messages (RELP frames): the batch that pos falls inside is confirmed in
+// part, so that a resend skips its confirmed messages and duplicates stay
+// bounded by what was unacknowledged.
+func (l *Ledger) ConfirmMessages(pos uint64) bool {
+	progress := l.Confirm(pos)
+	if len(l.pending) == 0 {
+		return progress
+	}
+	e := l.pending[0]
+	if pos > e.Start {
+		if k := int64(pos - e.Start); k > l.partial {
+			l.confirmed.Logs += k - l.partial
+			l.partial = k
+			l.failures = 0
+			progress = true
+		}
+	}
+	return progress
 }
 
 // ConfirmAll marks every pending batch as delivered.
@@ -90,19 +121,21 @@ func (l *Ledger) ConfirmAll() bool {
 // now failed more than maxRetries times in a row without confirmed
 // progress, it returns an error wrapping ErrRetriesExhausted instead, and
 // counts nothing as resent.
-func (l *Ledger) Fail(cursor string, partial int64) (string, error) {
+// The resume point also says how many messages at the start of that
+// batch to skip (confirmed in part, see ConfirmMessages).
+func (l *Ledger) Fail(cursor string, partial int64) (resume string, skip int64, err error) {
 	l.failures++
 	if l.failures > l.maxRetries {
-		return "", fmt.Errorf("%w: %d failures in a row without a confirmed log (%d allowed)", ErrRetriesExhausted, l.failures, l.maxRetries)
+		return "", 0, fmt.Errorf("%w: %d failures in a row without a confirmed log (%d allowed)", ErrRetriesExhausted, l.failures, l.maxRetries)
 	}
-	resume := cursor
+	resume = cursor
 	if len(l.pending) > 0 {
-		resume = l.pending[0].Cursor
+		resume, skip = l.pending[0].Cursor, l.pending[0].Skip+l.partial
 	}
 	l.resent += l.Unconfirmed() + partial
 	l.retries++
-	l.pending = l.pending[:0]
-	return resume, nil
+	l.pending, l.partial = l.pending[:0], 0
+	return resume, skip, nil
 }
 
 // Failures counts the failures since the last confirmed progress.
@@ -114,7 +147,7 @@ func (l *Ledger) Confirmed() Totals { return l.confirmed }
 // Unconfirmed counts the logs written on the current connection and not
 // confirmed yet.
 func (l *Ledger) Unconfirmed() int64 {
-	var n int64
+	n := -l.partial
 	for _, e := range l.pending {
 		n += e.Logs
 	}

@@ -9,6 +9,51 @@ func entry(cursor string, logs int64, end uint64) Entry {
 	return Entry{Cursor: cursor, Logs: logs, Groups: 1, Truncated: logs / 10, End: end}
 }
 
+// frames is a batch of n messages at positions [start, start+n).
+func frames(cursor string, skip int64, start, n uint64) Entry {
+	return Entry{Cursor: cursor, Skip: skip, Logs: int64(n), Groups: 1, Start: start, End: start + n}
+}
+
+func TestPartialConfirmationResumesInsideTheBatch(t *testing.T) {
+	l := New(3)
+	l.Sent(frames("c0", 0, 0, 100))
+	l.Sent(frames("c1", 0, 100, 100))
+	if !l.ConfirmMessages(130) {
+		t.Fatal("130 of 200 frames acknowledged: no progress reported")
+	}
+	if got := l.Confirmed().Logs; got != 130 {
+		t.Fatalf("confirmed %d logs, want 130", got)
+	}
+	if l.Unconfirmed() != 70 {
+		t.Fatalf("unconfirmed %d, want 70", l.Unconfirmed())
+	}
+	if l.ConfirmMessages(130) {
+		t.Fatal("the same position reported progress twice")
+	}
+	resume, skip, err := l.Fail("c2", 0)
+	if err != nil || resume != "c1" || skip != 30 {
+		t.Fatalf("Fail = %q skip %d %v; want c1 skipping 30", resume, skip, err)
+	}
+	if l.Resent() != 70 || l.Confirmed().Logs != 130 || l.Confirmed().Groups != 1 {
+		t.Fatalf("resent %d confirmed %+v; want 70 resent, 130 logs in 1 whole group", l.Resent(), l.Confirmed())
+	}
+	// The resend: c1 again, its first 30 skipped, on a new connection.
+	l.Sent(frames("c1", 30, 0, 70))
+	l.ConfirmMessages(20)
+	resume, skip, _ = l.Fail("c2", 0)
+	if resume != "c1" || skip != 50 {
+		t.Fatalf("second Fail = %q skip %d; want c1 skipping 50", resume, skip)
+	}
+	l.Sent(frames("c1", 50, 0, 50))
+	l.ConfirmMessages(50)
+	if got := l.Confirmed(); got.Logs != 200 || got.Groups != 2 {
+		t.Fatalf("confirmed %+v, want all 200 logs in 2 groups, each once", got)
+	}
+	if l.Resent() != 70+50 {
+		t.Fatalf("resent %d, want 120", l.Resent())
+	}
+}
+
 func TestConfirmByPosition(t *testing.T) {
 	l := New(3)
 	l.Sent(entry("c0", 10, 100))
@@ -42,7 +87,7 @@ func TestFailResumesAtFirstUnconfirmedBatch(t *testing.T) {
 	l.Sent(entry("c0", 10, 100))
 	l.Sent(entry("c1", 20, 300))
 	l.Confirm(100)
-	resume, err := l.Fail("c2", 5) // c2 was being written: 5 of its logs went out
+	resume, _, err := l.Fail("c2", 5) // c2 was being written: 5 of its logs went out
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +106,7 @@ func TestFailWithNothingPendingResumesAtTheFailedBatch(t *testing.T) {
 	l := New(1)
 	l.Sent(entry("c0", 10, 100))
 	l.ConfirmAll()
-	resume, err := l.Fail("c1", 0)
+	resume, _, err := l.Fail("c1", 0)
 	if err != nil || resume != "c1" || l.Resent() != 0 {
 		t.Fatalf("Fail = %q, %v, resent %d; want c1, nil, 0", resume, err, l.Resent())
 	}
@@ -73,12 +118,12 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 	// every connection fails, and writes alone do not reset the count.
 	for i := 0; i < 2; i++ {
 		l.Sent(entry("c0", 10, 100))
-		if _, err := l.Fail("c1", 0); err != nil {
+		if _, _, err := l.Fail("c1", 0); err != nil {
 			t.Fatalf("failure %d refused: %v", i+1, err)
 		}
 	}
 	l.Sent(entry("c0", 10, 100))
-	_, err := l.Fail("c1", 0)
+	_, _, err := l.Fail("c1", 0)
 	if !errors.Is(err, ErrRetriesExhausted) {
 		t.Fatalf("third failure in a row without progress: %v, want ErrRetriesExhausted", err)
 	}
@@ -91,7 +136,7 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		l.Sent(entry("c", 10, uint64(100*(i+1))))
 		l.Confirm(uint64(100 * (i + 1)))
-		if _, err := l.Fail("next", 0); err != nil {
+		if _, _, err := l.Fail("next", 0); err != nil {
 			t.Fatalf("failure %d after confirmed progress refused: %v", i+1, err)
 		}
 	}
@@ -102,7 +147,7 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 
 func TestZeroRetries(t *testing.T) {
 	l := New(0)
-	if _, err := l.Fail("c0", 3); !errors.Is(err, ErrRetriesExhausted) {
+	if _, _, err := l.Fail("c0", 3); !errors.Is(err, ErrRetriesExhausted) {
 		t.Fatalf("SYSLOG_MAX_RETRIES=0 allowed a retry: %v", err)
 	}
 	if l.Resent() != 0 || l.Retries() != 0 {

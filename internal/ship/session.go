@@ -47,16 +47,37 @@ func (ss *Session) SetOrigin(project, logstore string, shard int) {
 // (SYSLOG_ORIGIN_SD) takes each group's cursor from LogGroup.GetCursor;
 // use WriteBatch for batches whose groups do not carry it.
 func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (Counts, error) {
-	return ss.write(ctx, groups, nil)
+	return ss.write(ctx, groups, nil, 0)
 }
 
 // WriteBatch is Write for a batch of the logstore reader: the origin
-// element numbers its groups from the batch's cursor.
-func (ss *Session) WriteBatch(ctx context.Context, b *logstore.Batch) (Counts, error) {
-	return ss.write(ctx, b.Groups, b)
+// element numbers its groups from the batch's cursor. The first skip
+// messages the batch would send are not sent (nor counted): the receiver
+// confirmed them on an earlier connection.
+func (ss *Session) WriteBatch(ctx context.Context, b *logstore.Batch, skip int64) (Counts, error) {
+	return ss.write(ctx, b.Groups, b, skip)
 }
 
-func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch) (Counts, error) {
+// Position is how far the session's connection has sent (see
+// transport.Conn.Position); 0 without a connection.
+func (ss *Session) Position() uint64 {
+	if ss.conn == nil {
+		return 0
+	}
+	return ss.conn.Position()
+}
+
+// Acked is how far the receiver has confirmed, without blocking (see
+// transport.Conn.Acked), and whether positions count messages.
+func (ss *Session) Acked() (pos uint64, ok, messages bool) {
+	if ss.conn == nil {
+		return 0, false, false
+	}
+	pos, ok = ss.conn.Acked()
+	return pos, ok, ss.conn.CountsMessages()
+}
+
+func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch, skip int64) (Counts, error) {
 	var c Counts
 	if ss.conn == nil {
 		conn, err := ss.s.pool.Get(ctx)
@@ -79,9 +100,15 @@ func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstor
 		for i, l := range g.Logs {
 			var res format.Result
 			ss.buf, res = ss.enc.Append(ss.buf[:0], grp, i, l)
+			if res != format.Dropped && skip > 0 {
+				skip--
+				continue
+			}
 			switch res {
 			case format.Dropped:
-				c.Dropped++
+				if skip == 0 {
+					c.Dropped++
+				}
 				continue
 			case format.Truncated:
 				c.Truncated++

@@ -106,6 +106,8 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 			Network:      s.Protocol,
 			Address:      s.Address(),
 			Framing:      s.Framing,
+			RELPWindow:   s.RELPWindow,
+			Software:     "sls2siem,1,https://github.com/sls2siem",
 			DialTimeout:  s.DialTimeout,
 			WriteTimeout: s.WriteTimeout,
 			IdleTimeout:  s.IdleTimeout,
@@ -171,12 +173,13 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 }
 
 // shipRange reads the range and writes it. The ledger keeps what the
-// current connection carried that the receiver has not confirmed: when the
-// connection fails, that is read again from its first batch and resent
-// on a new connection. Plain TCP and TLS confirm once, at the end of the
-// range (every byte acknowledged by the receiver's TCP stack), so a
-// failure resends all that the connection carried; retries are bounded
-// by SYSLOG_MAX_RETRIES failures in a row without a confirmed log.
+// current connection carried that the receiver has not confirmed; after
+// every batch the connection reports how far the receiver has confirmed
+// (RELP acknowledgements, or the bytes its TCP stack acknowledged), and
+// when the connection fails only the unconfirmed rest is read again and
+// resent on a new one (for RELP from the first unacknowledged message).
+// Retries are bounded by SYSLOG_MAX_RETRIES failures in a row without a
+// confirmed log.
 func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.Credentials, sum *Summary) error {
 	src := ev.Source
 	reader := logstore.NewReader(logstore.Range{
@@ -194,14 +197,27 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.
 		sum.LogGroups, sum.Logs, sum.Truncated, sum.Dropped = c.Groups, c.Logs, c.Truncated, c.Dropped
 		sum.Resent, sum.Retries, sum.Unconfirmed = led.Resent(), led.Retries(), led.Unconfirmed()
 	}()
+	// confirm records what the receiver has confirmed so far.
+	confirm := func() {
+		if pos, ok, messages := sess.Acked(); ok {
+			if messages {
+				led.ConfirmMessages(pos)
+			} else {
+				led.Confirm(pos)
+			}
+		}
+	}
+	var skipAt string // the resume batch, and how many of its messages to skip
+	var skip int64
 	pf := startPrefetch(ctx, reader)
 	defer func() { pf.stop() }()
 	// retry resets the connection after cause and resumes the range at the
-	// first unconfirmed batch (or at cursor, the batch being written).
+	// first unconfirmed message (or at cursor, the batch being written).
 	retry := func(cause error, cursor string, partial int64) error {
+		confirm() // RELP acknowledgements stay true after the failure
 		sess.Reset()
 		unconfirmed := led.Unconfirmed() + partial
-		resume, err := led.Fail(cursor, partial)
+		resume, n, err := led.Fail(cursor, partial)
 		if err != nil {
 			return fmt.Errorf("%w (%s=%d: %v)", cause, config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries, err)
 		}
@@ -212,6 +228,7 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.
 		if err := sleep(ctx, backoff); err != nil {
 			return cause
 		}
+		skipAt, skip = resume, n
 		reader.Seek(resume)
 		pf = startPrefetch(ctx, reader)
 		return nil
@@ -236,16 +253,27 @@ func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.
 			continue
 		}
 		cursor, groups := batch.Cursor, int64(len(batch.Groups))
-		c, err := sess.WriteBatch(ctx, batch)
+		var n int64
+		if cursor == skipAt {
+			n, skipAt = skip, ""
+		}
+		start := sess.Position()
+		c, err := sess.WriteBatch(ctx, batch, n)
 		batch.Release()
 		sum.Bytes += c.Bytes
 		if err != nil {
-			if rerr := retry(err, cursor, c.Logs); rerr != nil {
+			// What the receiver acknowledged of this batch before the
+			// failure counts: record it, then resume after it.
+			led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
+				Start: start, End: sess.Position()})
+			if rerr := retry(err, cursor, 0); rerr != nil {
 				return s.deadlineHint(ctx, rerr)
 			}
 			continue
 		}
-		led.Sent(ledger.Entry{Cursor: cursor, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped})
+		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
+			Start: start, End: sess.Position()})
+		confirm()
 	}
 	sess.Release()
 	return nil

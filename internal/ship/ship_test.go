@@ -2,6 +2,7 @@ package ship
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,6 +103,15 @@ func (s *lineSink) dropConnections() {
 
 func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte) {
 	t.Helper()
+	sink := newLineSink(t)
+	s, ev := setupTo(t, groups, logsPerGroup, sink.ln.Addr().(*net.TCPAddr).Port, nil)
+	return s, sink, ev
+}
+
+// setupTo is setup with a receiver of the caller's at port and more
+// variables.
+func setupTo(t *testing.T, groups, logsPerGroup, port int, extra map[string]string) (*Shipper, []byte) {
+	t.Helper()
 	emu := slsemu.New()
 	emu.AddCredential(slsemu.Credential{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret, SecurityToken: creds.SecurityToken})
 	endpoint, err := emu.Start("127.0.0.1:0")
@@ -124,9 +135,10 @@ func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte)
 	}
 	begin, _ := emu.Cursor("proj", "store", 0, "begin")
 	end, _ := emu.Cursor("proj", "store", 0, "end")
-	sink := newLineSink(t)
-	port := sink.ln.Addr().(*net.TCPAddr).Port
 	cfg, err := config.Parse(func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
+		}
 		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
 	})
@@ -138,7 +150,7 @@ func setup(t *testing.T, groups, logsPerGroup int) (*Shipper, *lineSink, []byte)
 	ev, _ := json.Marshal(map[string]any{"source": map[string]any{
 		"projectName": "proj", "logstoreName": "store", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
 	}})
-	return s, sink, ev
+	return s, ev
 }
 
 func TestShipsEveryLogAndReusesTheConnection(t *testing.T) {
@@ -191,5 +203,73 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error leaks a credential: %v", err)
 		}
+	}
+}
+
+// resetSink reads one line from each connection, then resets it: every
+// byte the function writes lands in the local socket, none is confirmed.
+func resetSink(t *testing.T) (port int, conns *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = new(atomic.Int64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				bufio.NewReader(c).ReadString('\n')
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, conns
+}
+
+// TestRetriesAreBoundedByConfirmedProgress: a receiver that resets every
+// connection after one line confirms nothing, so SYSLOG_MAX_RETRIES=1
+// allows exactly one reconnection, and the summary counts it exactly.
+func TestRetriesAreBoundedByConfirmedProgress(t *testing.T) {
+	port, conns := resetSink(t)
+	s, ev := setupTo(t, 200, 50, port, map[string]string{"SYSLOG_MAX_RETRIES": "1", "SYSLOG_RETRY_BACKOFF": "1ms"})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	sum, err := s.Ship(ctx, Invocation{RequestID: "r", Event: ev, Credentials: creds})
+	if err == nil {
+		t.Fatalf("a receiver that resets every connection confirmed the range: %+v", sum)
+	}
+	if !strings.Contains(err.Error(), "SYSLOG_MAX_RETRIES=1") || !strings.Contains(err.Error(), "without a confirmed log") {
+		t.Errorf("error %q does not say the retries ran out without progress", err)
+	}
+	if sum.Retries != 1 || conns.Load() != 2 {
+		t.Errorf("retries %d over %d connections, want 1 retry and 2 connections", sum.Retries, conns.Load())
+	}
+	if sum.Logs != 0 {
+		t.Errorf("%d logs counted as delivered; the receiver confirmed none", sum.Logs)
+	}
+	if sum.Resent <= 0 || sum.Unconfirmed <= 0 {
+		t.Errorf("resent %d unconfirmed %d: both must count what the reset connections carried", sum.Resent, sum.Unconfirmed)
+	}
+}
+
+// TestMarginThatLeavesNoTimeIsNamed: an invocation whose remaining time is
+// within SHIP_DEADLINE_MARGIN fails at once, saying why.
+func TestMarginThatLeavesNoTimeIsNamed(t *testing.T) {
+	s, sink, ev := setup(t, 3, 3)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second) // the margin is 3s
+	defer cancel()
+	_, err := s.Ship(ctx, Invocation{RequestID: "r", Event: ev, Credentials: creds})
+	if err == nil || !strings.Contains(err.Error(), "no more than SHIP_DEADLINE_MARGIN=3s") {
+		t.Fatalf("error %v, want one naming SHIP_DEADLINE_MARGIN", err)
+	}
+	if sink.connections() != 0 {
+		t.Errorf("%d connections to the receiver for an invocation that had no time", sink.connections())
 	}
 }

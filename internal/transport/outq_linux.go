@@ -6,6 +6,9 @@ import (
 	"unsafe"
 )
 
+// outqSupported: Linux tells how much of the send queue is unacknowledged.
+const outqSupported = true
+
 // unacked returns how many bytes written to the socket the peer has not
 // acknowledged yet (Linux SIOCOUTQ, which shares TIOCOUTQ's number).
 func unacked(c net.Conn) (int, error) {

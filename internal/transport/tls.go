@@ -48,7 +48,7 @@ func describeTLS(err error) error {
 // receiver's alert may still be readable, and if not, the likely cause is
 // named.
 func (c *Conn) explainTLS(err error) error {
-	if c.cfg.Network != "tls" || c.confirmed || strings.Contains(err.Error(), "TLS: ") {
+	if !isTLS(c.cfg.Network) || c.relp != nil || c.confirmed || strings.Contains(err.Error(), "TLS: ") {
 		return err
 	}
 	if alert := c.readAlert(); alert != nil {
