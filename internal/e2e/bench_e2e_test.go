@@ -122,6 +122,11 @@ func BenchmarkShipping(b *testing.B) {
 		"SYSLOG_TLS_CA_FILE=" + pki.CAFile, "SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 1)
 	r.rsyslogTLS = rate(logs, rs.timeUntil(b, logs, func() { benchInvoke(b, rtfn, c, c.begin, c.end, logs) }))
 	rtfn.Stop(context.Background())
+	r.rsyslogRELPCeiling = rate(logs, rs.timeUntil(b, logs, func() { benchSend(b, "relp", rs.addr(rs.ports.RELP), nil, frames, logs) }))
+	rrfn := benchFunction(b, c, []string{"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(rs.ports.RELP), "SYSLOG_PROTOCOL=relp",
+		"SYSLOG_MAX_MESSAGE_SIZE=65536", "SLS_PULL_COUNT=" + strconv.Itoa(pullCount)}, 1)
+	r.rsyslogRELP = rate(logs, rs.timeUntil(b, logs, func() { benchInvoke(b, rrfn, c, c.begin, c.end, logs) }))
+	rrfn.Stop(context.Background())
 
 	out := r.String()
 	fmt.Print(out)
@@ -140,6 +145,7 @@ type benchReport struct {
 	decode, send, e2eSink                float64
 	rsyslogTCPCeiling, rsyslogTLSCeiling float64
 	rsyslogTCP, rsyslogTLS               float64
+	rsyslogRELPCeiling, rsyslogRELP      float64
 	rssKiB                               int
 	warmTCP, warmTLS                     int64
 	concurrent                           float64 // logs/s of 10 ranges at once
@@ -157,6 +163,9 @@ func (r *benchReport) String() string {
 	fmt.Fprintf(&b, "  end to end into rsyslog, TCP                     %10.0f logs/s  = %s of its ceiling (target ≥ 90 %%)\n", r.rsyslogTCP, pct(r.rsyslogTCP, r.rsyslogTCPCeiling))
 	fmt.Fprintf(&b, "  rsyslog intake ceiling, TLS (pre-encoded)        %10.0f logs/s\n", r.rsyslogTLSCeiling)
 	fmt.Fprintf(&b, "  end to end into rsyslog, TLS                     %10.0f logs/s  = %s of its ceiling (target ≥ 90 %%)\n", r.rsyslogTLS, pct(r.rsyslogTLS, r.rsyslogTLSCeiling))
+	fmt.Fprintf(&b, "  rsyslog intake ceiling, RELP (pre-encoded)       %10.0f logs/s\n", r.rsyslogRELPCeiling)
+	fmt.Fprintf(&b, "  end to end into rsyslog, RELP (imrelp)           %10.0f logs/s  = %s of TCP's end to end (target ≥ 80 %%), %s of the TCP ceiling\n",
+		r.rsyslogRELP, pct(r.rsyslogRELP, r.rsyslogTCP), pct(r.rsyslogRELP, r.rsyslogTCPCeiling))
 	fmt.Fprintf(&b, "  peak RSS of the function process                 %10.1f MiB (target ≤ 64)\n", float64(r.rssKiB)/1024)
 	fmt.Fprintf(&b, "  10 concurrent 1M-log ranges (512 MB, 10 per instance) %5.0f logs/s in all = %s of one range's\n", r.concurrent, pct(r.concurrent, r.e2eSink))
 	fmt.Fprintf(&b, "  peak RSS with 10 concurrent ranges               %10.1f MiB = %s of 512 MB (target ≤ 60 %%)\n", float64(r.concurrentRSSKiB)/1024, pct(float64(r.concurrentRSSKiB)/1024, 512))
@@ -401,10 +410,12 @@ global(workDirectory="{{.Dir}}/work" maxMessageSize="64k" processInternalMessage
   defaultNetstreamDriverCAFile="{{.PKI.CAFile}}" defaultNetstreamDriverCertFile="{{.PKI.ServerCertFile}}"
   defaultNetstreamDriverKeyFile="{{.PKI.ServerKey}}")
 module(load="imtcp" maxSessions="200" discardTruncatedMsg="on")
+module(load="imrelp")
 template(name="raw" type="string" string="%rawmsg%\n")
 ruleset(name="recv") { action(type="omfile" file="{{.Dir}}/out/messages.log" template="raw") stop }
 input(type="imtcp" address="127.0.0.1" port="{{.P.TCP}}" ruleset="recv" name="tcp")
 input(type="imtcp" address="127.0.0.1" port="{{.P.TLS}}" ruleset="recv" name="tls" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")
+input(type="imrelp" address="127.0.0.1" port="{{.P.RELP}}" ruleset="recv" name="relp" maxDataSize="256k")
 *.* action(type="omfile" file="{{.Dir}}/out/rsyslogd-internal.log")
 `))
 
@@ -421,7 +432,7 @@ func startBenchRsyslog(b *testing.B, pki *testPKI) *benchRsyslog {
 		name: "rsyslogd (bench)", dir: dir, path: path,
 		args:     []string{"-n", "-f", filepath.Join(dir, "rsyslog.conf"), "-i", filepath.Join(dir, "rsyslogd.pid")},
 		check:    []string{"-N1", "-f", filepath.Join(dir, "rsyslog.conf")},
-		ports:    receiverPorts{TCP: freePort(b, false), TLS: freePort(b, false)},
+		ports:    receiverPorts{TCP: freePort(b, false), TLS: freePort(b, false), RELP: freePort(b, false)},
 		probe:    pki.clientConfig(nil),
 		jsonFile: filepath.Join(dir, "out", "messages.log"),
 		lineFile: filepath.Join(dir, "out", "messages.log"),

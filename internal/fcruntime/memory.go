@@ -31,21 +31,18 @@ func LimitMemory() int64 {
 
 // batchShare is the part of Go's soft memory limit that pulled batches may
 // reserve (logstore.Budget): the rest is for the encoders, the buffers and
-// the garbage collector's headroom.
-const batchShare = 60
-
-// defaultBatchMemory is the batch budget of a process without a memory
-// limit (not under FC and no GOMEMLIMIT).
-const defaultBatchMemory = 256 << 20
+// the garbage collector's headroom (a live heap near the limit makes the
+// collector run without pause).
+const batchShare = 40
 
 // BatchMemory returns the budget of pulled batches shared by all
-// invocations in flight: 60 % of Go's soft memory limit (set from
+// invocations in flight: 40 % of Go's soft memory limit (set from
 // FC_FUNCTION_MEMORY_SIZE by LimitMemory, or GOMEMLIMIT), or 256 MiB
 // without a limit.
 func BatchMemory() int64 {
 	limit := debug.SetMemoryLimit(-1) // reads the limit without changing it
 	if limit <= 0 || limit == math.MaxInt64 {
-		return defaultBatchMemory
+		return 0 // logstore.DefaultBudget
 	}
 	return limit / 100 * batchShare
 }

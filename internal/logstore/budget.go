@@ -21,8 +21,15 @@ type Budget struct {
 	freed   chan struct{} // closed and replaced whenever memory is given back
 }
 
-// NewBudget returns a budget of total bytes (at least 1 MiB).
+// DefaultBudget is the budget of a process that states none.
+const DefaultBudget = 256 << 20
+
+// NewBudget returns a budget of total bytes (at least 1 MiB; 0 means
+// DefaultBudget).
 func NewBudget(total int64) *Budget {
+	if total <= 0 {
+		total = DefaultBudget
+	}
 	return &Budget{total: max(total, 1<<20), freed: make(chan struct{})}
 }
 

@@ -139,11 +139,11 @@ func NewReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 	}
 	budget := opts.Budget
 	if budget == nil {
-		budget = NewBudget(256 << 20)
+		budget = NewBudget(DefaultBudget)
 	}
 	budget.join()
 	return &Reader{client: client, http: hc, rt: rt, rng: rng, max: count, count: count, cursor: rng.Begin,
-		free: make(chan *decoder, 4), budget: budget}
+		free: make(chan *decoder, 2), budget: budget}
 }
 
 // Close counts the Reader out of the budget's sharing. Batches it
@@ -274,8 +274,11 @@ func (r *Reader) nextCount() int {
 }
 
 // account corrects the batch's reservation to what it really holds (the
-// compressed answer, the raw bytes and the decoded structures) and updates
-// the per-group estimate.
+// compressed answer, the raw bytes and its decoder's arenas; all given
+// back on Release: every reservation ends with its batch, so no pull can
+// wait for memory nobody will free) and updates the per-group estimate.
+// A Reader keeps at most two decoders for reuse, so what their arenas
+// hold between batches is bounded too.
 func (r *Reader) account(b *Batch, answer int64) {
 	real := answer + b.dec.footprint()
 	switch {

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/deadletter"
 	"sls2siem/internal/format"
 	"sls2siem/internal/ledger"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/transport"
 	"sls2siem/internal/trigger"
+	"sls2siem/internal/trust"
 )
 
 // Invocation is one call of the function.
@@ -63,6 +65,9 @@ type Summary struct {
 	// Unconfirmed counts the logs written but not confirmed when the
 	// invocation failed (0 on success).
 	Unconfirmed int64 `json:"unconfirmed"`
+	// DeadLettered reports that the failed range was recorded in the
+	// dead-letter logstore (SHIP_DEADLETTER_LOGSTORE) for redrive.
+	DeadLettered bool `json:"deadLettered"`
 	// LagSeconds is how far the range's data is behind: now minus the
 	// event's cursorTime (the receive time of its last log), when given.
 	LagSeconds int64 `json:"lagSeconds"`
@@ -92,12 +97,26 @@ type Shipper struct {
 	sls    *logstore.Transport
 	budget *logstore.Budget
 	pool   *transport.Pool
+	// dl writes the dead-letter records (nil without
+	// SHIP_DEADLETTER_LOGSTORE); dlErr is that variable's error, which
+	// every invocation reports.
+	dl    *deadletter.Writer
+	dlErr error
 }
 
 // New returns a Shipper for cfg.
 func New(cfg config.Config, log *slog.Logger) *Shipper {
 	s := cfg.Syslog
+	// SHIP_DEADLETTER_LOGSTORE is read here, not by config.Parse, so that
+	// it is validated at cold start like every variable.
+	dlStore, dlErr := config.DeadLetterLogstoreFromEnv()
+	var dl *deadletter.Writer
+	if dlStore != "" {
+		dl = deadletter.NewWriter(dlStore)
+	}
 	return &Shipper{
+		dl:     dl,
+		dlErr:  dlErr,
 		cfg:    cfg,
 		log:    log,
 		sls:    logstore.NewTransport(cfg.Endpoints),
@@ -127,6 +146,8 @@ func (s *Shipper) Close() error { return s.pool.Close() }
 
 // Ship ships the range named by inv.Event. It stops DeadlineMargin before
 // ctx's deadline. The Summary counts what was delivered even on error.
+// With SHIP_DEADLETTER_LOGSTORE set, a failed range is recorded there
+// (see deadLetter) and the summary says deadLettered.
 func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err error) {
 	start := time.Now()
 	sum.RequestID = inv.RequestID
@@ -141,36 +162,118 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 			slog.String("endCursor", sum.EndCursor),
 		}, sum.Totals.Attrs()...)
 		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("lagSeconds", sum.LagSeconds),
-			slog.Int64("durationMs", sum.DurationMS))
+			slog.Bool("deadLettered", sum.DeadLettered), slog.Int64("durationMs", sum.DurationMS))
 		LogOutcome(ctx, s.log, "invocation shipped", "invocation failed", attrs, err)
 	}()
+	if s.dlErr != nil {
+		return sum, s.dlErr
+	}
 	ev, err := trigger.Parse(inv.Event, s.cfg.Endpoints)
 	if err != nil {
 		return sum, err
 	}
 	src := ev.Source
-	sum.Project, sum.Logstore, sum.Shard = src.ProjectName, src.LogstoreName, src.ShardID
-	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
 	if ev.CursorTime > 0 {
 		sum.LagSeconds = max(time.Now().Unix()-ev.CursorTime, 0)
 	}
+	err = s.run(ctx, src, inv.Credentials, &sum)
+	if s.dl != nil {
+		err = s.deadLetter(ctx, ev, inv, &sum, err)
+	}
+	return sum, err
+}
 
+// ShipRange ships the range src (an SLS trigger event's source, e.g. read
+// back from a dead-letter record or computed by a backfill) with the same
+// pipeline, transport rules and deadline margin as Ship. Its endpoint,
+// project and logstore are checked again with internal/trust. It writes no
+// dead-letter record and no log line: the caller reports the outcome.
+func (s *Shipper) ShipRange(ctx context.Context, src trigger.Source, creds secret.Credentials) (sum Summary, err error) {
+	start := time.Now()
+	defer func() { sum.DurationMS = time.Since(start).Milliseconds() }()
+	sum.Project, sum.Logstore, sum.Shard = src.ProjectName, src.LogstoreName, src.ShardID
+	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
+	if err := trust.Project(src.ProjectName); err != nil {
+		return sum, fmt.Errorf("ship range: project %w", err)
+	}
+	if err := trust.Logstore(src.LogstoreName); err != nil {
+		return sum, fmt.Errorf("ship range: logstore %w", err)
+	}
+	ep, err := s.cfg.Endpoints.Admit(src.Endpoint)
+	if err != nil {
+		return sum, fmt.Errorf("ship range: endpoint %w", err)
+	}
+	src.Endpoint = ep.URL
+	return sum, s.run(ctx, src, creds, &sum)
+}
+
+// run ships src within ctx's deadline less DeadlineMargin.
+func (s *Shipper) run(ctx context.Context, src trigger.Source, creds secret.Credentials, sum *Summary) error {
+	sum.Project, sum.Logstore, sum.Shard = src.ProjectName, src.LogstoreName, src.ShardID
+	sum.BeginCursor, sum.EndCursor = src.BeginCursor, src.EndCursor
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl); left <= s.cfg.DeadlineMargin {
-			return sum, fmt.Errorf("the invocation has %s left, no more than %s=%s: nothing can be shipped before the deadline; lower %s or raise the function's timeout",
+			return fmt.Errorf("the invocation has %s left, no more than %s=%s: nothing can be shipped before the deadline; lower %s or raise the function's timeout",
 				left.Round(time.Millisecond), config.VarDeadlineMargin, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-s.cfg.DeadlineMargin))
 		defer cancel()
 	}
-	err = s.shipRange(ctx, ev, inv.Credentials, &sum)
+	err := s.shipRange(ctx, src, creds, sum)
 	if err != nil {
 		err = fmt.Errorf("ship project %s logstore %s shard %d [%s, %s): %w; %d logs were confirmed delivered and %d more written unconfirmed before the failure: the whole range must be retried",
 			src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor, err, sum.Logs, sum.Unconfirmed)
 	}
-	return sum, err
+	return err
 }
+
+// deadLetter records the outcome of a trigger invocation in the
+// dead-letter logstore: a failed record for a failure, a resolved record
+// for a success of a range this instance dead-lettered before (see
+// deadletter.Writer). The write is bounded by the invocation's deadline:
+// it may use the first three quarters of SHIP_DEADLINE_MARGIN (shipping
+// stopped at the margin), leaving the rest to answer. It never hides the
+// original error: a failed write is joined to it. A failed resolved write
+// is only logged: the range was delivered, and redrive at worst ships it
+// again.
+func (s *Shipper) deadLetter(ctx context.Context, ev trigger.Event, inv Invocation, sum *Summary, shipErr error) (err error) {
+	err = shipErr
+	defer func() {
+		if p := recover(); p != nil {
+			err = errors.Join(shipErr, fmt.Errorf("writing the dead-letter record to logstore %s panicked: %v", s.dl.Logstore, p))
+		}
+	}()
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deadLetterTimeout)
+	if dl, ok := ctx.Deadline(); ok {
+		wctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl.Add(-s.cfg.DeadlineMargin/4))
+	}
+	defer cancel()
+	src := ev.Source
+	rec := deadletter.Record{
+		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName, Shard: src.ShardID,
+		BeginCursor: src.BeginCursor, EndCursor: src.EndCursor, CursorTime: ev.CursorTime, RequestID: inv.RequestID,
+		LogsWritten: sum.Logs + sum.Unconfirmed, LogsConfirmed: sum.Logs,
+	}
+	client := deadletter.Client{Transport: s.sls, Endpoint: src.Endpoint, Creds: inv.Credentials}
+	if shipErr == nil {
+		if _, werr := s.dl.Resolved(wctx, client, rec); werr != nil {
+			s.log.Warn("the range was shipped but its resolved dead-letter record could not be written: redrive may ship it again",
+				"logstore", s.dl.Logstore, "error", werr.Error())
+		}
+		return nil
+	}
+	rec.Error = deadletter.Scrub(shipErr.Error(), inv.Credentials)
+	if werr := s.dl.Failed(wctx, client, rec); werr != nil {
+		return fmt.Errorf("%w; and the range could not be dead-lettered to %s=%s either, so nothing records it for redrive: %v",
+			shipErr, config.VarShipDeadLetterLogstore, s.dl.Logstore, werr)
+	}
+	sum.DeadLettered = true
+	return fmt.Errorf("%w; the range was dead-lettered to logstore %s for sls2siem redrive", shipErr, s.dl.Logstore)
+}
+
+// deadLetterTimeout bounds a dead-letter write without a deadline.
+const deadLetterTimeout = 10 * time.Second
 
 // shipRange reads the range and writes it. The ledger keeps what the
 // current connection carried that the receiver has not confirmed; after
@@ -180,8 +283,7 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 // resent on a new one (for RELP from the first unacknowledged message).
 // Retries are bounded by SYSLOG_MAX_RETRIES failures in a row without a
 // confirmed log.
-func (s *Shipper) shipRange(ctx context.Context, ev trigger.Event, creds secret.Credentials, sum *Summary) error {
-	src := ev.Source
+func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secret.Credentials, sum *Summary) error {
 	reader := logstore.NewReader(logstore.Range{
 		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName,
 		Shard: src.ShardID, Begin: src.BeginCursor, End: src.EndCursor,
