@@ -28,7 +28,7 @@ CONTRACT  ?= custom
 DATA      ?= testdata/logstore
 MODE      ?= trigger
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run test test-deps unit lint bench clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench clean
 
 all: build
 
@@ -73,6 +73,13 @@ run: build localcloud
 
 ## test-deps: install the real receivers the tests use (rsyslog, syslog-ng);
 ##            deploy-deps installs the s CLI the s.yaml tests render with
+## serve: the local cloud as a service (SLS emulator with the sample and an empty
+##        dead-letter logstore on SERVE_ADDR, trigger events in bin/events) until Ctrl-C;
+##        it prints the export lines for running bin/sls2siem by hand (README "Local cloud")
+SERVE_ADDR ?= 127.0.0.1:18080
+serve: build localcloud
+	$(LOCALCLOUD) -mode serve -addr $(SERVE_ADDR) -events $(BIN)/events -data $(DATA)
+
 test-deps:
 	bash scripts/install-receivers.sh
 

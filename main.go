@@ -13,6 +13,8 @@
 //	sls2siem serve           the FC 3.0 custom runtime HTTP server (FC_SERVER_PORT, default 9000)
 //	sls2siem ship -event F   ship one event from file F (- for stdin) with credentials from ALIBABA_CLOUD_* variables
 //	sls2siem consume         consumer-group daemon (internal/consume) until SIGINT or SIGTERM
+//	sls2siem status          a consumer group's checkpoints and lag per shard (internal/status)
+//	sls2siem redrive         ship again the ranges recorded in the dead-letter logstore (internal/redrive)
 //	sls2siem check           validate the configuration in the environment and print it
 //	sls2siem version
 package main
@@ -33,6 +35,7 @@ import (
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
 	"sls2siem/internal/fcruntime"
+	"sls2siem/internal/metrics"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 )
@@ -60,6 +63,10 @@ func run(args []string) int {
 		return shipOnce(args[1:])
 	case cmd == "consume":
 		return consumeDaemon()
+	case cmd == "status":
+		return statusCmd(args[1:])
+	case cmd == "redrive":
+		return redriveCmd(args[1:])
 	case cmd == "check":
 		return check()
 	case cmd == "version":
@@ -82,7 +89,14 @@ Usage:
   sls2siem ship -event F   ship one SLS trigger event from file F (- for stdin); credentials from
                            ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN
   sls2siem consume         consumer-group mode: ship SLS_PROJECT/SLS_LOGSTORE as consumer SLS_CONSUMER_NAME of
-                           SLS_CONSUMER_GROUP until SIGINT or SIGTERM, then stop cleanly (same credentials)
+                           SLS_CONSUMER_GROUP until SIGINT or SIGTERM, then stop cleanly (same credentials);
+                           SHIP_METRICS_ADDR serves /metrics, /healthz and /readyz
+  sls2siem status [-project P] [-logstore L] [-group G] [-json] [-max-lag D]
+                           per shard: the group's checkpoint, the shard's end, the lag (SLS_ENDPOINT,
+                           same credentials); exit status 3 when a shard lags more than -max-lag
+  sls2siem redrive [-since D] [-group G] [-serve]
+                           ship again the ranges dead-lettered in SHIP_DEADLETTER_LOGSTORE of SLS_PROJECT at
+                           SLS_ENDPOINT (same credentials); exit status 3 when a range's data has expired
   sls2siem check           validate the SYSLOG_* / SLS_* configuration and print it
   sls2siem version
 
@@ -204,11 +218,29 @@ func consumeDaemon() int {
 	}
 	log.Info("consume: starting", "version", version, "config", cfg.LogValue())
 	logWarnings(log, "consume", cfg)
+	var obs consume.Observer
+	if c.MetricsAddr != "" {
+		m := metrics.New(metrics.Options{Version: version, Project: c.Project, Logstore: c.Logstore,
+			Group: c.Group, Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: c.StuckAfter})
+		srv, err := metrics.Listen(c.MetricsAddr, m.Handler(log), log)
+		if err != nil {
+			log.Error("consume: cannot serve the metrics", "error", fmt.Sprintf("%s: %v", config.VarShipMetricsAddr, err))
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			srv.Close(ctx)
+		}()
+		log.Info("consume: serving metrics and health", "metrics", "http://"+srv.Addr()+"/metrics",
+			"healthz", "http://"+srv.Addr()+"/healthz", "readyz", "http://"+srv.Addr()+"/readyz")
+		obs = m
+	}
 	shipper := ship.New(cfg, log)
 	defer shipper.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if _, err := consume.RunDaemon(ctx, cfg, c, shipper, log); err != nil {
+	if _, err := consume.RunDaemon(ctx, cfg, c, shipper, log, obs); err != nil {
 		return 1 // logged by the driver
 	}
 	return 0

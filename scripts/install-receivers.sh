@@ -82,6 +82,12 @@ elif [ -s /run/rsyslogd.pid ] && kill -0 "$(cat /run/rsyslogd.pid)" 2>/dev/null;
 	kill "$(cat /run/rsyslogd.pid)" || die "could not stop the system rsyslog daemon"
 fi
 
+# The prometheus package (for promtool) enables its service for the next
+# boot on a systemd machine: the tests need only promtool.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
+
 # 3. syslog-ng 3.38, extracted (not installed: it conflicts with rsyslog).
 sng_ok() {
 	[ -x "$SYSLOG_NG_ROOT/usr/sbin/syslog-ng" ] &&

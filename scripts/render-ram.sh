@@ -26,6 +26,7 @@ for f in deploy/ram/*.json; do
 		-e "s|<account-id>|$SLS2SIEM_ACCOUNT_ID|g" \
 		-e "s|<project>|$SLS2SIEM_PROJECT|g" \
 		-e "s|<log-logstore>|$log_logstore|g" \
+		-e "s|<deadletter-logstore>|${SHIP_DEADLETTER_LOGSTORE:-sls2siem-deadletter}|g" \
 		-e "s|<logstore>|$SLS2SIEM_LOGSTORE|g" \
 		-e "s|<function-name>|$name|g" \
 		-e "s|<consumer-group>|$group|g" \

@@ -38,6 +38,9 @@ type Config struct {
 	DeadlineMargin time.Duration
 	// LogLevel is the minimum level of the function's own structured logs.
 	LogLevel string
+	// DeadLetterLogstore is where failed ranges are recorded
+	// (SHIP_DEADLETTER_LOGSTORE, in the source project); "" for none.
+	DeadLetterLogstore string
 	// BatchMemory is the memory budget, in bytes, that pulled batches of
 	// all invocations in flight share. It is not an environment variable:
 	// the runtime derives it from the function's memory (see
@@ -169,6 +172,7 @@ func Parse(getenv func(string) string) (Config, error) {
 	c.Endpoints = p.endpoints()
 	c.DeadlineMargin = p.timeout(VarDeadlineMargin, 3*time.Second, time.Hour)
 	c.LogLevel = p.oneOf(VarLogLevel, "info", "debug", "info", "warn", "error")
+	c.DeadLetterLogstore = p.deadLetterLogstore()
 
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(p.errs...))
@@ -227,5 +231,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("slsHTTPS", c.Endpoints.HTTPS()),
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),
+		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
 	)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -30,12 +31,16 @@ const (
 	VarAccessKeyID            = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 	VarAccessKeySecret        = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
 	VarSecurityToken          = "ALIBABA_CLOUD_SECURITY_TOKEN"
+	// The daemon's metrics and health endpoints (sls2siem consume only).
+	VarShipMetricsAddr = "SHIP_METRICS_ADDR"
+	VarShipStuckAfter  = "SHIP_STUCK_AFTER"
 )
 
 var consumeVars = []string{
 	VarSLSEndpoint, VarSLSProject, VarSLSLogstore, VarSLSConsumerGroup, VarSLSConsumerName,
 	VarSLSCursorPosition, VarSLSHeartbeatInterval, VarSLSHeartbeatTimeout,
 	VarSLSCheckpointInterval, VarSLSFetchInterval, VarSLSConsumerStopTimeout,
+	VarShipMetricsAddr, VarShipStuckAfter,
 	VarAccessKeyID, VarAccessKeySecret, VarSecurityToken,
 }
 
@@ -64,6 +69,13 @@ type Consume struct {
 	FetchInterval      time.Duration // pause between pulls of a shard that is not busy
 	StopTimeout        time.Duration // bound on a clean stop
 
+	// MetricsAddr is where the daemon serves /metrics, /healthz and
+	// /readyz (host:port); "" serves nothing. The FC variant ignores it.
+	MetricsAddr string
+	// StuckAfter is how long a shard may go without delivering a batch
+	// while data waits before /healthz reports it stuck.
+	StuckAfter time.Duration
+
 	// Credentials of the daemon (the FC variant uses the invocation's);
 	// they print redacted.
 	Credentials secret.Credentials
@@ -81,7 +93,7 @@ func ConsumeFromEnv() (Consume, error) {
 func ParseConsume(getenv func(string) string) (Consume, error) {
 	p := parser{getenv: getenv}
 	var c Consume
-	c.Endpoint = p.endpoint(VarSLSEndpoint)
+	c.Endpoint, _ = p.endpoint(VarSLSEndpoint)
 	c.Project = p.name(VarSLSProject, "the SLS project to consume", trust.Project)
 	c.Logstore = p.name(VarSLSLogstore, "the logstore to consume", trust.Logstore)
 	c.Group = p.str(VarSLSConsumerGroup)
@@ -105,6 +117,8 @@ func ParseConsume(getenv func(string) string) (Consume, error) {
 	if c.StopTimeout < time.Second {
 		p.fail(VarSLSConsumerStopTimeout, "is %s: want at least 1s for the last batch, the checkpoints and the release of the shards", c.StopTimeout)
 	}
+	c.MetricsAddr = p.listenAddr(VarShipMetricsAddr)
+	c.StuckAfter = p.durationRange(VarShipStuckAfter, 5*time.Minute, time.Second, 24*time.Hour)
 	c.Credentials = secret.Credentials{
 		AccessKeyID:     p.str(VarAccessKeyID),
 		AccessKeySecret: p.getenv(VarAccessKeySecret),
@@ -118,19 +132,67 @@ func ParseConsume(getenv func(string) string) (Consume, error) {
 
 // RequireCredentials fails unless an AccessKey pair is set, as the daemon
 // needs one (the FC variant takes the invocation's STS credentials).
-func (c Consume) RequireCredentials() error {
+func (c Consume) RequireCredentials() error { return requireCredentials(c.Credentials, "the consumer") }
+
+func requireCredentials(c secret.Credentials, who string) error {
 	var missing []string
-	if c.Credentials.AccessKeyID == "" {
+	if c.AccessKeyID == "" {
 		missing = append(missing, VarAccessKeyID)
 	}
-	if c.Credentials.AccessKeySecret == "" {
+	if c.AccessKeySecret == "" {
 		missing = append(missing, VarAccessKeySecret)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s not set: the consumer needs an AccessKey pair (and %s for STS credentials)",
-			strings.Join(missing, " and "), VarSecurityToken)
+		return fmt.Errorf("%s not set: %s needs an AccessKey pair (and %s for STS credentials)",
+			strings.Join(missing, " and "), who, VarSecurityToken)
 	}
 	return nil
+}
+
+// Status is the configuration of `sls2siem status`: where to read a
+// consumer group's progress, and with which AccessKey pair.
+type Status struct {
+	Endpoint string // SLS_ENDPOINT, admitted by Endpoints
+	// Endpoints are SLS_ALLOWED_ENDPOINTS and SLS_HTTPS: the SLS
+	// transport's guard.
+	Endpoints trust.Endpoints
+	// Project, Logstore and Group are SLS_PROJECT, SLS_LOGSTORE and
+	// SLS_CONSUMER_GROUP (default sls2siem): the defaults of the command's
+	// flags. Project and Logstore may be empty.
+	Project, Logstore, Group string
+	// Credentials print redacted.
+	Credentials secret.Credentials
+	// Warnings are settings that weaken security (SLS_HTTPS=false).
+	Warnings []string
+}
+
+// ParseStatus reads the status command's configuration through getenv:
+// the SLS endpoint (required), the allowed endpoints, the AccessKey pair
+// (required) and the optional project, logstore and group.
+func ParseStatus(getenv func(string) string) (Status, error) {
+	p := parser{getenv: getenv}
+	var s Status
+	s.Endpoint, s.Endpoints = p.endpoint(VarSLSEndpoint)
+	s.Project = p.optionalName(VarSLSProject, trust.Project)
+	s.Logstore = p.optionalName(VarSLSLogstore, trust.Logstore)
+	if s.Group = p.str(VarSLSConsumerGroup); s.Group == "" {
+		s.Group = "sls2siem"
+	}
+	s.Credentials = secret.Credentials{
+		AccessKeyID:     p.str(VarAccessKeyID),
+		AccessKeySecret: p.getenv(VarAccessKeySecret),
+		SecurityToken:   p.getenv(VarSecurityToken),
+	}
+	if err := requireCredentials(s.Credentials, "sls2siem status"); err != nil {
+		p.errs = append(p.errs, err)
+	}
+	s.Warnings = p.warns
+	if len(p.errs) > 0 {
+		// The names still give the command's flags their defaults.
+		s.Credentials = secret.Credentials{}
+		return s, fmt.Errorf("invalid status configuration: %w", errors.Join(p.errs...))
+	}
+	return s, nil
 }
 
 // LogValue logs the consumer configuration without the secret and token.
@@ -151,6 +213,8 @@ func (c Consume) LogValue() slog.Value {
 		slog.String("checkpointInterval", c.CheckpointInterval.String()),
 		slog.String("fetchInterval", c.FetchInterval.String()),
 		slog.String("stopTimeout", c.StopTimeout.String()),
+		slog.String("metricsAddr", c.MetricsAddr),
+		slog.String("stuckAfter", c.StuckAfter.String()),
 		slog.Any("credentials", c.Credentials),
 	)
 }
@@ -179,25 +243,39 @@ func (p *parser) required(name, what string) string {
 }
 
 // endpoint reads an SLS endpoint and admits it by SLS_ALLOWED_ENDPOINTS
-// and SLS_HTTPS, as the trigger path admits an event's endpoint.
-func (p *parser) endpoint(name string) string {
+// and SLS_HTTPS, as the trigger path admits an event's endpoint; it
+// returns the admitted endpoint's URL and the allowed endpoints.
+func (p *parser) endpoint(name string) (string, trust.Endpoints) {
 	v := p.required(name, "the SLS endpoint, e.g. cn-hangzhou-intranet.log.aliyuncs.com")
 	errs := len(p.errs)
 	allowed := p.endpoints()
 	if v == "" || len(p.errs) > errs {
-		return ""
+		return "", allowed
 	}
 	ep, err := allowed.Admit(v)
 	if err != nil {
 		p.fail(name, "%v", err)
-		return ""
+		return "", allowed
 	}
-	return ep.URL
+	return ep.URL, allowed
 }
 
 // name reads a required SLS project or logstore name and checks it.
 func (p *parser) name(name, what string, check func(string) error) string {
 	v := p.required(name, what)
+	if v == "" {
+		return ""
+	}
+	if err := check(v); err != nil {
+		p.fail(name, "%v", err)
+		return ""
+	}
+	return v
+}
+
+// optionalName reads an SLS project or logstore name that may be unset.
+func (p *parser) optionalName(name string, check func(string) error) string {
+	v := p.str(name)
 	if v == "" {
 		return ""
 	}
@@ -233,4 +311,28 @@ func (p *parser) seconds(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// listenAddr reads an optional TCP listen address: host:port, the host
+// empty (every interface), an IP address or a host name, the port 1–65535.
+func (p *parser) listenAddr(name string) string {
+	v := p.str(name)
+	if v == "" {
+		return ""
+	}
+	bad := func(why string) string {
+		p.fail(name, "is %s: %s; want host:port, such as 127.0.0.1:9464 or :9464", q(v), why)
+		return ""
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return bad("not host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return bad("the port must be a number from 1 to 65535")
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHost(host) {
+		return bad("the host must be empty, an IP address or a host name")
+	}
+	return v
 }

@@ -24,7 +24,7 @@ const (
 )
 
 // Vars lists every variable Parse reads, in the order of the README table.
-var Vars = slices.Concat(coreVars, transportVars, formatVars, consumeVars)
+var Vars = slices.Concat(coreVars, transportVars, formatVars, consumeVars, deadLetterVars)
 
 var coreVars = []string{
 	VarSyslogHost, VarSyslogPort, VarSyslogProtocol, VarSyslogFraming,

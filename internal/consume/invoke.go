@@ -130,8 +130,9 @@ func (iv *Invoker) releaseSlot(slot int) {
 }
 
 // RunDaemon runs the consumer until ctx is done (SIGINT or SIGTERM), with
-// the AccessKey pair of the configuration.
-func RunDaemon(ctx context.Context, cfg config.Config, c config.Consume, shipper *ship.Shipper, log *slog.Logger) (Summary, error) {
+// the AccessKey pair of the configuration; obs (may be nil) is told what
+// it does.
+func RunDaemon(ctx context.Context, cfg config.Config, c config.Consume, shipper *ship.Shipper, log *slog.Logger, obs Observer) (Summary, error) {
 	if err := c.RequireCredentials(); err != nil {
 		log.Error("consumer configuration rejected", "error", err.Error())
 		return Summary{}, err
@@ -142,5 +143,6 @@ func RunDaemon(ctx context.Context, cfg config.Config, c config.Consume, shipper
 		RetryBackoff: cfg.Syslog.RetryBackoff,
 		Shipper:      shipper,
 		Log:          log,
+		Observer:     obs,
 	})
 }

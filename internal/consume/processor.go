@@ -30,6 +30,7 @@ type processor struct {
 	stopping  <-chan struct{} // closed when the consumer starts stopping
 	backoff   time.Duration   // first pause after a failure; it doubles
 	flushEach bool            // save each checkpoint at once instead of at the interval
+	obs       Observer
 
 	mu     sync.Mutex
 	shards map[int]*shardState
@@ -40,6 +41,18 @@ type processor struct {
 type shardState struct {
 	sess     *ship.Session
 	failures int // consecutive failed deliveries
+	// Where the shard stands (guarded by processor.mu): the cursor of the
+	// first log group not yet delivered, and whether a pull found nothing
+	// there.
+	cursor   string
+	caughtUp bool
+}
+
+// setPosition records where the shard stands.
+func (p *processor) setPosition(st *shardState, cursor string, caughtUp bool) {
+	p.mu.Lock()
+	st.cursor, st.caughtUp = cursor, caughtUp
+	p.mu.Unlock()
 }
 
 func (p *processor) state(shard int) *shardState {
@@ -62,10 +75,19 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 	st := p.state(shard)
 	groups := gl.LogGroups
 	if countLogs(groups) == 0 {
-		// Nothing to deliver before the next cursor.
+		// Nothing to deliver before the next cursor; a pull that did not
+		// move found the shard's end.
+		caughtUp := tr.GetCurrentCursor() == tr.GetNextCursor()
+		p.setPosition(st, tr.GetNextCursor(), caughtUp)
+		if caughtUp {
+			p.obs.Lag(shard, Lag{CaughtUp: true})
+		}
 		p.saveCheckpoint(shard, tr)
 		return "", nil
 	}
+	p.setPosition(st, tr.GetCurrentCursor(), false)
+	p.obs.BatchStarted(shard, st.failures > 0)
+	start := time.Now()
 	c, err := st.sess.Write(p.writeCtx, groups)
 	if err == nil {
 		err = st.sess.Confirm(p.writeCtx)
@@ -78,12 +100,15 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		p.sum.Retries++
 		p.sum.Resent += c.Logs
 		p.mu.Unlock()
+		kind := FailureKind(err)
+		p.obs.BatchFailed(shard, Failure{Kind: kind, Written: c, Err: err})
 		p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
 			"shard", shard, "cursor", tr.GetCurrentCursor(), "logs", countLogs(groups), "written", c.Logs,
-			"retry", st.failures, "backoff", backoff.String(), "error", err.Error())
+			"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error())
 		p.pause(backoff)
 		return "", fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, tr.GetCurrentCursor(), err)
 	}
+	took := time.Since(start)
 	st.failures = 0
 	st.sess.Release()
 	p.mu.Lock()
@@ -93,6 +118,8 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 	p.sum.Truncated += c.Truncated
 	p.sum.Dropped += c.Dropped
 	p.mu.Unlock()
+	p.obs.BatchDelivered(shard, Delivery{LogGroups: int64(len(groups)), Counts: c, Duration: took})
+	p.setPosition(st, tr.GetNextCursor(), false)
 	p.saveCheckpoint(shard, tr)
 	return "", nil
 }
@@ -119,6 +146,7 @@ func (p *processor) Shutdown(tr consumer.CheckPointTracker) error {
 	if st != nil {
 		st.sess.Reset() // a healthy connection went back to the pool already
 	}
+	p.obs.ShardReleased(tr.GetShardId())
 	p.log.Info("shard released: saving its last checkpoint", "shard", tr.GetShardId())
 	return nil
 }

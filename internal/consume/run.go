@@ -34,6 +34,9 @@ type Options struct {
 	WriteDeadline time.Time
 	// Transport carries the SLS requests; nil: the Shipper's.
 	Transport http.RoundTripper
+	// Observer is told of heartbeats, deliveries, failures, lag and
+	// checkpoints (the daemon's metrics); nil: nobody.
+	Observer Observer
 }
 
 // Summary is what one run did, the JSON answer of an FC invocation and
@@ -86,6 +89,12 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if o.Transport != nil {
 		transport = o.Transport
 	}
+	obs := o.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	} else {
+		transport = watchingTransport{base: transport, obs: obs}
+	}
 	httpClient := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	client := newClient(c.Endpoint, creds, httpClient)
 	if err := ensureGroup(client, c); err != nil {
@@ -108,13 +117,18 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		stopping:  stopping,
 		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
 		flushEach: c.CheckpointInterval == 0,
+		obs:       obs,
 		shards:    make(map[int]*shardState),
 	}
 	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, httpClient, log), proc)
 	worker.Start()
 	log.Info("consumer started", "config", c)
+	if o.Observer != nil {
+		go proc.probeLag(stopping, client, c.HeartbeatInterval)
+	}
 
 	<-ctx.Done()
+	obs.Stopping()
 	close(stopping)
 	log.Info("consumer stopping: finishing the batch in flight, saving the checkpoints, releasing the shards")
 	stopped := make(chan struct{})

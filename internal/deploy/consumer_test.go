@@ -56,7 +56,7 @@ func TestConsumerFunctionConsumes(t *testing.T) {
 	// A short run: the invocation consumes until SHIP_DEADLINE_MARGIN +
 	// SLS_CONSUMER_STOP_TIMEOUT before its deadline.
 	env["SHIP_DEADLINE_MARGIN"], env["SLS_CONSUMER_STOP_TIMEOUT"] = "1s", "2s"
-	fn := render(t, env).byTrigger(t, "timer")
+	fn := render(t, env).byKey(t, consumerKey)
 	c := fn.Props.CustomRuntimeConfig
 	var fnEnv []string
 	for k, v := range fn.Props.EnvironmentVariables {

@@ -232,6 +232,14 @@ func TestRuntimeCommandAndPort(t *testing.T) {
 		if c.Port != fcruntime.DefaultServerPort {
 			t.Errorf("function %s: port %d, but the binary serves on %d (FC_SERVER_PORT's default)", f.Key, c.Port, fcruntime.DefaultServerPort)
 		}
+		if f.Key == redriveKey {
+			// The redrive function runs the same binary as `redrive -serve`.
+			if pr.Runtime != first.Runtime || pr.Code != first.Code || fmt.Sprint(c.Command) != fmt.Sprint(first.CustomRuntimeConfig.Command) ||
+				fmt.Sprint(c.Args) != "[redrive -serve]" {
+				t.Errorf("function %s runs %s %v %s: want the same binary as %s with args redrive -serve", f.Key, pr.Runtime, *c, pr.Code, fns[0].Key)
+			}
+			continue
+		}
 		if pr.Runtime != first.Runtime || pr.Code != first.Code || fmt.Sprint(*c) != fmt.Sprint(*first.CustomRuntimeConfig) {
 			t.Errorf("function %s runs %s %v %s, function %s runs %s %v %s: both must run the same binary the same way",
 				f.Key, pr.Runtime, *c, pr.Code, fns[0].Key, first.Runtime, *first.CustomRuntimeConfig, first.Code)

@@ -78,6 +78,7 @@ const (
 	arnLogLogstore = "acs:log:<region>:<account-id>:project/<project>/logstore/<log-logstore>"
 	arnGroups      = arnLogstore + "/consumergroup/*"
 	arnGroup       = arnLogstore + "/consumergroup/<consumer-group>"
+	arnDeadLetter  = "acs:log:<region>:<account-id>:project/<project>/logstore/<deadletter-logstore>"
 )
 
 // TestRAMPolicies checks the least privilege of each role and that s.yaml
@@ -90,6 +91,16 @@ func TestRAMPolicies(t *testing.T) {
 		// FC writes its log lines to the log logstore with the same role.
 		"function-policy.json": {
 			arnLogstore:    {"log:GetCursorOrData"},
+			arnDeadLetter:  {"log:PostLogStoreLogs"},
+			arnLogLogstore: {"log:PostLogStoreLogs"},
+		},
+		// The redrive function: read the dead-letter records with its own
+		// checkpoints, append the outcomes, pull the source ranges again.
+		"redrive-policy.json": {
+			arnLogstore:                        {"log:GetCursorOrData"},
+			arnDeadLetter:                      {"log:GetCursorOrData", "log:ListShards", "log:PostLogStoreLogs"},
+			arnDeadLetter + "/consumergroup/*": {"log:CreateConsumerGroup", "log:ListConsumerGroup"},
+			arnDeadLetter + "/consumergroup/sls2siem-redrive": {"log:ConsumerGroupUpdateCheckPoint", "log:GetConsumerGroupCheckPoint"},
 			arnLogLogstore: {"log:PostLogStoreLogs"},
 		},
 		// The consumer-group function: what the SDK's consumer calls.

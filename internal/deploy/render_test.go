@@ -94,6 +94,24 @@ func (tpl template) functions(t testing.TB) []function {
 	return fns
 }
 
+// byKey returns the function of s.yaml's resource key.
+func (tpl template) byKey(t testing.TB, key string) function {
+	t.Helper()
+	for _, f := range tpl.functions(t) {
+		if f.Key == key {
+			return f
+		}
+	}
+	t.Fatalf("s.yaml has no resource %s", key)
+	return function{}
+}
+
+// Resource keys of the timer functions.
+const (
+	consumerKey = "sls2siem-consumer"
+	redriveKey  = "sls2siem-redrive"
+)
+
 // byTrigger returns the one function that has a trigger of type typ.
 func (tpl template) byTrigger(t testing.TB, typ string) function {
 	t.Helper()
@@ -215,8 +233,8 @@ func TestPreviewRenders(t *testing.T) {
 	if tpl.Edition != "3.0.0" {
 		t.Errorf("edition %q, want 3.0.0", tpl.Edition)
 	}
-	if len(tpl.Resources) != 2 {
-		t.Errorf("s.yaml has %d resources, want 2 (the trigger function and the consumer-group function)", len(tpl.Resources))
+	if len(tpl.Resources) != 3 {
+		t.Errorf("s.yaml has %d resources, want 3 (the trigger function, the consumer-group function and the redrive function)", len(tpl.Resources))
 	}
 	for key, r := range tpl.Resources {
 		if !slices.ContainsFunc(r.Actions["pre-deploy"], func(a action) bool { return a.Run == "make package" }) {

@@ -178,7 +178,7 @@ func TestTriggers(t *testing.T) {
 		t.Errorf("function %s logConfig %+v: want a logstore other than the source (it would ship its own logs)", f.Key, lc)
 	}
 
-	c := tpl.byTrigger(t, "timer")
+	c := tpl.byKey(t, consumerKey)
 	every := regexp.MustCompile(`^@every ([1-9][0-9]*)m$`)
 	for _, tr := range c.Props.Triggers {
 		var tc timerTriggerConfig
@@ -202,7 +202,11 @@ func TestTriggers(t *testing.T) {
 		var c struct {
 			Enable *bool `json:"enable"`
 		}
-		if err := json.Unmarshal(tpl.byTrigger(t, typ).Props.Triggers[0].TriggerConfig, &c); err != nil || c.Enable == nil || *c.Enable != want {
+		fn := tpl.byKey(t, consumerKey)
+		if typ == "log" {
+			fn = tpl.byTrigger(t, typ)
+		}
+		if err := json.Unmarshal(fn.Props.Triggers[0].TriggerConfig, &c); err != nil || c.Enable == nil || *c.Enable != want {
 			t.Errorf("%s trigger: enable is not %v with SLS2SIEM_TRIGGER_ENABLE=false, SLS2SIEM_CONSUMER_ENABLE=true", typ, want)
 		}
 	}

@@ -145,8 +145,11 @@ func TestEnvironmentVariablesMatchTheCode(t *testing.T) {
 	triggerVars, consumerVars := functionVars(t)
 	tpl := render(t, deployEnv())
 	want := map[string][]string{
-		tpl.byTrigger(t, "log").Key:   triggerVars,
-		tpl.byTrigger(t, "timer").Key: consumerVars,
+		tpl.byTrigger(t, "log").Key: triggerVars,
+		consumerKey:                 consumerVars,
+		// redrive: the shipper's variables and where the dead-letter
+		// logstore is (the source project's endpoint).
+		redriveKey: append(slices.Clone(triggerVars), config.VarSLSEndpoint, config.VarSLSProject),
 	}
 	for _, f := range tpl.functions(t) {
 		env := f.Props.EnvironmentVariables

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"sls2siem/internal/localcloud/sample"
+	"sls2siem/internal/localcloud/scrape"
 	"sls2siem/internal/localcloud/slsemu"
 )
 
@@ -26,6 +29,21 @@ type ConsumeOptions struct {
 	Timeout     time.Duration // bound on the whole run (default 2m)
 	Messages    io.Writer     // the embedded receiver prints each message here
 	FunctionLog io.Writer     // the consumers' own output
+	// Started, when set, is called as each consumer starts, with the base
+	// URL of its metrics and health endpoints (SHIP_METRICS_ADDR, a free
+	// loopback port per consumer).
+	Started func(consumer, metricsURL string)
+}
+
+// ConsumerMetrics is what a consumer's /metrics said just before the
+// clean stop.
+type ConsumerMetrics struct {
+	URL      string // base URL of /metrics, /healthz and /readyz
+	Logs     float64
+	Bytes    float64
+	Failures float64
+	Held     float64 // shards held
+	Err      error   // the scrape failed
 }
 
 // ConsumeResult tells what a consumer-group run did.
@@ -36,6 +54,7 @@ type ConsumeResult struct {
 	Shares   map[string][]int // consumer → shards it held once the group was balanced
 	Stops    []time.Duration  // how long each clean stop took
 	AtEnd    bool             // every checkpoint at its shard's end after the stop
+	Metrics  map[string]ConsumerMetrics
 	Duration time.Duration
 }
 
@@ -65,7 +84,7 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: %w", err)
 	}
-	res := &ConsumeResult{Logs: data.LogCount(), Received: -1, Shares: map[string][]int{}}
+	res := &ConsumeResult{Logs: data.LogCount(), Received: -1, Shares: map[string][]int{}, Metrics: map[string]ConsumerMetrics{}}
 
 	key := slsemu.Credential{AccessKeyID: randomID("LTAIconsumer", 6), AccessKeySecret: randomID("", 16)}
 	emu, endpoint, loader, err := startSLS(data, key)
@@ -113,8 +132,15 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 	}()
 	for i := range opts.Consumers {
 		name := "consumer-" + strconv.Itoa(i+1)
+		addr, err := freeLoopback()
+		if err != nil {
+			return nil, fmt.Errorf("local cloud: a port for %s's metrics: %w", name, err)
+		}
+		url := "http://" + addr
+		res.Metrics[name] = ConsumerMetrics{URL: url}
 		cmd := exec.Command(binary, "consume")
-		cmd.Env = append(slices.Clone(base), "SLS_CONSUMER_NAME="+name)
+		// Last, so that it wins over a SHIP_METRICS_ADDR of the caller's.
+		cmd.Env = append(slices.Clone(base), "SLS_CONSUMER_NAME="+name, "SHIP_METRICS_ADDR="+addr)
 		cmd.Stdout, cmd.Stderr = out, out
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
@@ -123,6 +149,9 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		names, procs, exited[cmd] = append(names, name), append(procs, cmd), done
+		if opts.Started != nil {
+			opts.Started(name, url)
+		}
 	}
 
 	// The group balances the shards; then the logs arrive.
@@ -141,6 +170,17 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 			res.Shares[n] = st.Reported[n]
 		}
 		return held == len(data.Shards)
+	})
+	if err != nil {
+		return res, err
+	}
+	err = poll(ctx, "every consumer ready (/readyz)", func() bool {
+		for _, n := range names {
+			if !ready(ctx, res.Metrics[n].URL) {
+				return false
+			}
+		}
+		return true
 	})
 	if err != nil {
 		return res, err
@@ -168,7 +208,11 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 		return res, err
 	}
 
-	// Clean stop: SIGTERM, then each must exit with status 0.
+	// What each consumer's metrics say, then a clean stop: SIGTERM, and
+	// each must exit with status 0.
+	for _, n := range names {
+		res.Metrics[n] = scrapeConsumer(ctx, res.Metrics[n].URL)
+	}
 	signalled := time.Now()
 	for _, p := range procs {
 		p.Process.Signal(syscall.SIGTERM)
@@ -221,4 +265,43 @@ func poll(ctx context.Context, what string, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// freeLoopback returns a loopback address with a port free now.
+func freeLoopback() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// ready reports whether a consumer's /readyz answers 200.
+func ready(ctx context.Context, base string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// scrapeConsumer reads a consumer's totals from its /metrics.
+func scrapeConsumer(ctx context.Context, base string) ConsumerMetrics {
+	cm := ConsumerMetrics{URL: base}
+	s, _, err := scrape.Get(ctx, base+"/metrics")
+	if err != nil {
+		cm.Err = err
+		return cm
+	}
+	cm.Logs = s.Sum("sls2siem_shipped_logs_total")
+	cm.Bytes = s.Sum("sls2siem_shipped_bytes_total")
+	cm.Failures = s.Sum("sls2siem_send_failures_total")
+	cm.Held = s.Sum("sls2siem_shards_held")
+	return cm
 }

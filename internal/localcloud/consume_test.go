@@ -33,4 +33,20 @@ func TestRunConsume(t *testing.T) {
 	if n := strings.Count(messages.String(), "\n"); n != 3000 {
 		t.Errorf("printed %d messages, want 3000", n)
 	}
+	// Each consumer served its metrics on its own port, and their shipped
+	// logs add up to the sample.
+	total := 0.0
+	for _, name := range []string{"consumer-1", "consumer-2"} {
+		m := res.Metrics[name]
+		if m.Err != nil || !strings.HasPrefix(m.URL, "http://127.0.0.1:") || m.Held != 1 || m.Failures != 0 {
+			t.Errorf("%s metrics: %+v", name, m)
+		}
+		total += m.Logs
+	}
+	if res.Metrics["consumer-1"].URL == res.Metrics["consumer-2"].URL || total != 3000 {
+		t.Errorf("metrics %+v: want two addresses and 3000 logs shipped in all", res.Metrics)
+	}
+	if !strings.Contains(fnLog.String(), "serving metrics and health") {
+		t.Errorf("the consumers did not log where their metrics are served")
+	}
 }

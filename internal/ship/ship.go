@@ -98,25 +98,19 @@ type Shipper struct {
 	budget *logstore.Budget
 	pool   *transport.Pool
 	// dl writes the dead-letter records (nil without
-	// SHIP_DEADLETTER_LOGSTORE); dlErr is that variable's error, which
-	// every invocation reports.
-	dl    *deadletter.Writer
-	dlErr error
+	// SHIP_DEADLETTER_LOGSTORE).
+	dl *deadletter.Writer
 }
 
 // New returns a Shipper for cfg.
 func New(cfg config.Config, log *slog.Logger) *Shipper {
 	s := cfg.Syslog
-	// SHIP_DEADLETTER_LOGSTORE is read here, not by config.Parse, so that
-	// it is validated at cold start like every variable.
-	dlStore, dlErr := config.DeadLetterLogstoreFromEnv()
 	var dl *deadletter.Writer
-	if dlStore != "" {
-		dl = deadletter.NewWriter(dlStore)
+	if cfg.DeadLetterLogstore != "" {
+		dl = deadletter.NewWriter(cfg.DeadLetterLogstore)
 	}
 	return &Shipper{
 		dl:     dl,
-		dlErr:  dlErr,
 		cfg:    cfg,
 		log:    log,
 		sls:    logstore.NewTransport(cfg.Endpoints),
@@ -165,9 +159,6 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 			slog.Bool("deadLettered", sum.DeadLettered), slog.Int64("durationMs", sum.DurationMS))
 		LogOutcome(ctx, s.log, "invocation shipped", "invocation failed", attrs, err)
 	}()
-	if s.dlErr != nil {
-		return sum, s.dlErr
-	}
 	ev, err := trigger.Parse(inv.Event, s.cfg.Endpoints)
 	if err != nil {
 		return sum, err

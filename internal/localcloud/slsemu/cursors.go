@@ -36,10 +36,13 @@ func (s *Server) getCursorTime(rq *request) *apiError {
 	if err != nil {
 		return errorf(400, codeInvalidCursor, "Cursor %q is invalid.", c)
 	}
-	groups := sh.snapshot()
+	groups, live := sh.liveSnapshot()
 	end := CursorBase + int64(len(groups))
 	if n > end {
 		return errorf(400, codeInvalidCursor, "Cursor %q is beyond the end of shard %d.", c, sh.id)
+	}
+	if e := sh.expiredCursor(c, n, live); e != nil {
+		return e
 	}
 	i := max(n, CursorBase) - CursorBase
 	var t int64

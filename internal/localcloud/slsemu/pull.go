@@ -15,7 +15,8 @@ const maxPullCount = 1000
 // LogGroupList compressed per Accept-Encoding. A cursor before the shard's
 // beginning is moved to it; one beyond the shard's end is InvalidCursor.
 // When no group is in range it answers count 0, body raw size 0 and the
-// cursor itself as the next cursor.
+// cursor itself as the next cursor. A cursor of a group that expired (the
+// logstore's TTL, see ttl.go) is InvalidCursor.
 func (s *Server) pullLogs(rq *request) *apiError {
 	sh, e := s.requestShard(rq)
 	if e != nil {
@@ -35,10 +36,13 @@ func (s *Server) pullLogs(rq *request) *apiError {
 		return errorf(400, codeInvalidCursor, "Cursor %q is invalid.", cursor)
 	}
 
-	groups := sh.snapshot()
+	groups, live := sh.liveSnapshot()
 	stop := CursorBase + int64(len(groups))
 	if start > stop {
 		return errorf(400, codeInvalidCursor, "Cursor %q is beyond the end of shard %d.", cursor, sh.id)
+	}
+	if e := sh.expiredCursor(cursor, start, live); e != nil {
+		return e
 	}
 	if start < CursorBase {
 		start = CursorBase

@@ -40,6 +40,11 @@ type shard struct {
 
 	mu     sync.RWMutex
 	groups []group
+	// live is the index of the first group not expired (see ttl.go);
+	// groups before it are kept but no longer served.
+	live int
+	// ttl is the logstore's data retention in seconds (0: forever).
+	ttl atomic.Int64
 
 	cacheMu    sync.Mutex
 	cache      map[pullKey]pullEntry // compressed PullLogs answers
@@ -87,10 +92,10 @@ func (sh *shard) append(raw []byte, recv int64, strict bool) (int64, error) {
 // "begin", "end", or a unix time selecting the first group received at or
 // after it (the end if there is none).
 func (sh *shard) cursorAt(from string) (int64, *apiError) {
-	groups := sh.snapshot()
+	groups, live := sh.liveSnapshot()
 	switch from {
 	case "begin":
-		return CursorBase, nil
+		return CursorBase + int64(live), nil
 	case "end":
 		return CursorBase + int64(len(groups)), nil
 	}
@@ -99,7 +104,7 @@ func (sh *shard) cursorAt(from string) (int64, *apiError) {
 		return 0, errorf(400, codeParameterInvalid, "Parameter from is invalid: %q.", from)
 	}
 	i := sort.Search(len(groups), func(i int) bool { return groups[i].received >= t })
-	return CursorBase + int64(i), nil
+	return CursorBase + int64(max(i, live)), nil
 }
 
 // keyRanges splits the 128-bit MD5 key space evenly into n ranges and

@@ -2,7 +2,9 @@
 // binary on a local cloud: SLS emulator, FC emulator, SLS-trigger simulator
 // and a syslog receiver (embedded, or the real one named by SYSLOG_HOST).
 // With -mode consume it runs `sls2siem consume` daemons sharing the
-// logstore as a consumer group instead. It is what `make run` runs.
+// logstore as a consumer group instead. It is what `make run` runs. With
+// -mode serve it only serves the SLS emulator (sample and dead-letter
+// logstores) for running sls2siem commands by hand (`make serve`).
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"sls2siem/internal/localcloud"
@@ -30,11 +33,13 @@ func main() {
 	concurrency := flag.Int("concurrency", 2, "the instance concurrency")
 	quiet := flag.Bool("quiet", false, "do not print the received messages")
 	verbose := flag.Bool("v", false, "print the function's own log lines")
-	mode := flag.String("mode", "trigger", "trigger (FC function driven by the SLS trigger) or consume (consumer-group daemons)")
+	mode := flag.String("mode", "trigger", "trigger (FC function driven by the SLS trigger), consume (consumer-group daemons) or serve (the SLS emulator only, until SIGINT or SIGTERM)")
 	consumers := flag.Int("consumers", 2, "consume mode: the number of `sls2siem consume` daemons")
+	addr := flag.String("addr", "127.0.0.1:18080", "serve mode: where the SLS emulator listens")
+	events := flag.String("events", "bin/events", "serve mode: directory for one trigger event per shard")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var messages io.Writer = os.Stdout
@@ -54,10 +59,16 @@ func main() {
 	}
 	switch *mode {
 	case "trigger":
+	case "serve":
+		if err := localcloud.Serve(ctx, localcloud.ServeOptions{DataDir: *data, Addr: *addr, EventsDir: *events, Out: os.Stdout}); err != nil {
+			fmt.Fprintln(os.Stderr, "localcloud:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "consume":
 		os.Exit(runConsume(ctx, *function, *data, env, *consumers, messages, fnLog))
 	default:
-		fmt.Fprintf(os.Stderr, "localcloud: -mode %q: want trigger or consume\n", *mode)
+		fmt.Fprintf(os.Stderr, "localcloud: -mode %q: want trigger, consume or serve\n", *mode)
 		os.Exit(2)
 	}
 	res, err := localcloud.Run(ctx, localcloud.Options{
@@ -104,9 +115,15 @@ func runConsume(ctx context.Context, function, data string, env []string, consum
 			fmt.Fprintf(os.Stderr, "localcloud: ignoring %s=…: the local consumers use the emulator's own key\n", kv[:strings.IndexByte(kv, '=')])
 		}
 	}
+	if os.Getenv("SHIP_METRICS_ADDR") != "" {
+		fmt.Fprintln(os.Stderr, "localcloud: ignoring SHIP_METRICS_ADDR: each local consumer serves its metrics on a free loopback port")
+	}
 	res, err := localcloud.RunConsume(ctx, localcloud.ConsumeOptions{
 		Function: function, DataDir: data, Env: env, Consumers: consumers,
 		Messages: messages, FunctionLog: fnLog,
+		Started: func(name, url string) {
+			fmt.Fprintf(os.Stderr, "localcloud: %s serves its metrics at %s/metrics (health %s/healthz, readiness %s/readyz)\n", name, url, url, url)
+		},
 	})
 	if res != nil {
 		var shares []string
@@ -125,6 +142,20 @@ func runConsume(ctx context.Context, function, data string, env []string, consum
 		}
 		fmt.Fprintf(os.Stderr, "; clean stop (SIGTERM) in %s; every checkpoint at its shard's end: %v; %s\n",
 			strings.Join(stops, ", "), res.AtEnd, res.Duration.Round(time.Millisecond))
+		var names []string
+		for name := range res.Metrics {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			m := res.Metrics[name]
+			if m.Err != nil {
+				fmt.Fprintf(os.Stderr, "  %s metrics (%s/metrics): %v\n", name, m.URL, m.Err)
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "  %s metrics (%s/metrics) before the stop: sls2siem_shipped_logs_total %.0f, sls2siem_shipped_bytes_total %.0f, sls2siem_send_failures_total %.0f, sls2siem_shards_held %.0f\n",
+				name, m.URL, m.Logs, m.Bytes, m.Failures, m.Held)
+		}
 	}
 	switch {
 	case err != nil:

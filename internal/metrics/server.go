@@ -1,0 +1,162 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler serves /metrics (the Prometheus text format, or what the
+// scraper negotiates), /healthz and /readyz.
+func (m *Metrics) Handler(log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	mux.HandleFunc("GET /healthz", m.healthz)
+	mux.HandleFunc("GET /readyz", m.readyz)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprint(w, "sls2siem consume: /metrics (Prometheus), /healthz (no shard stuck), /readyz (holding the consumer-group heartbeat)\n")
+	})
+	return mux
+}
+
+// Health is the answer of /healthz.
+type Health struct {
+	Status string        `json:"status"` // ok or stuck
+	Shards []ShardHealth `json:"shards"`
+}
+
+// ShardHealth is one held shard in /healthz.
+type ShardHealth struct {
+	Shard int  `json:"shard"`
+	Stuck bool `json:"stuck"`
+	// Waiting: data is known to wait after the delivered logs.
+	Waiting bool `json:"waiting"`
+	// SinceProgressSeconds is the time since the shard last delivered a
+	// batch or was seen with nothing to deliver.
+	SinceProgressSeconds float64 `json:"sinceProgressSeconds"`
+	// LastFailure is the kind of the last failed delivery since then.
+	LastFailure string `json:"lastFailure,omitempty"`
+}
+
+// Readiness is the answer of /readyz.
+type Readiness struct {
+	Status string `json:"status"` // ready or not ready
+	Reason string `json:"reason,omitempty"`
+	Shards []int  `json:"shards"` // held at the last heartbeat
+}
+
+// Health reports whether a shard is stuck: it delivered nothing for
+// StuckAfter while data waits.
+func (m *Metrics) Health() Health {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := Health{Status: "ok", Shards: []ShardHealth{}}
+	for id, st := range m.shards {
+		sh := ShardHealth{Shard: id, Stuck: m.stuck(st, now), Waiting: st.waiting,
+			SinceProgressSeconds: now.Sub(st.progress).Seconds(), LastFailure: st.lastFailure}
+		if sh.Stuck {
+			h.Status = "stuck"
+		}
+		h.Shards = append(h.Shards, sh)
+	}
+	slices.SortFunc(h.Shards, func(a, b ShardHealth) int { return a.Shard - b.Shard })
+	return h
+}
+
+// Readiness reports whether the consumer holds its heartbeat.
+func (m *Metrics) Readiness() Readiness {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ok, why := m.ready(now)
+	r := Readiness{Status: "ready", Reason: why, Shards: append([]int{}, m.held...)}
+	if !ok {
+		r.Status, r.Shards = "not ready", []int{}
+	}
+	return r
+}
+
+func (m *Metrics) healthz(w http.ResponseWriter, r *http.Request) {
+	h := m.Health()
+	code := http.StatusOK
+	if h.Status != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, h)
+}
+
+func (m *Metrics) readyz(w http.ResponseWriter, r *http.Request) {
+	rd := m.Readiness()
+	code := http.StatusOK
+	if rd.Status != "ready" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, rd)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// Server serves a Handler on a TCP address.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+// Listen binds addr (host:port) now, so that an address in use or
+// malformed fails here, and serves h on it in the background.
+func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s := &Server{
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		ln:   ln,
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "address", s.Addr(), "error", err.Error())
+		}
+	}()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server, letting requests in progress finish until ctx
+// ends.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
+}

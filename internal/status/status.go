@@ -1,0 +1,218 @@
+// Package status reports how far an SLS consumer group is behind, per
+// shard, from the SLS API alone (ListShards, GetCheckpoint, GetCursor,
+// GetCursorTime): the group's checkpoint and the receive time of the log
+// group at it, the shard's end cursor and its receive time, and the lag.
+// It backs `sls2siem status` and the consumer daemon's lag gauges.
+//
+// The lag of a shard is how long its oldest log group not yet consumed
+// has been in SLS: now minus the receive time of the log group at the
+// checkpoint (the first one after the last delivered), and 0 when the
+// checkpoint is the shard's end (nothing waits). Where both cursors are
+// SLS sequence cursors (base64 of a decimal number, as SLS and the local
+// emulator issue them) the report also gives their distance: how many
+// log groups wait.
+package status
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	sls "github.com/aliyun/aliyun-log-go-sdk"
+
+	"sls2siem/internal/logstore"
+)
+
+// Client is the part of the SDK's client the report reads with;
+// *sls.Client implements it.
+type Client interface {
+	ListShards(project, logstore string) ([]*sls.Shard, error)
+	GetCheckpoint(project, logstore, group string) ([]*sls.ConsumerGroupCheckPoint, error)
+	GetCursor(project, logstore string, shardID int, from string) (string, error)
+	GetCursorTime(project, logstore string, shardID int, cursor string) (time.Time, error)
+}
+
+// Position is where a cursor stands in its shard.
+type Position struct {
+	Cursor    string    // the cursor asked about
+	At        time.Time // receive time of the log group at Cursor (at the end: of the last one)
+	EndCursor string    // the shard's end cursor now
+	EndTime   time.Time // receive time of the shard's last log group
+	CaughtUp  bool      // Cursor is the end: nothing waits
+	// Behind is how many log groups lie between Cursor and the end, when
+	// BehindKnown (both are sequence cursors).
+	Behind      int64
+	BehindKnown bool
+}
+
+// Lag is how long the oldest log group after the position has waited at
+// now: 0 when caught up.
+func (p Position) Lag(now time.Time) time.Duration {
+	if p.CaughtUp {
+		return 0
+	}
+	return max(now.Sub(p.At), 0)
+}
+
+// Locate finds where cursor stands in the shard: the shard's end and,
+// unless cursor is the end, the receive time at cursor.
+func Locate(c Client, project, logstoreName string, shard int, cursor string) (Position, error) {
+	where := fmt.Sprintf("shard %d of project %s logstore %s", shard, project, logstoreName)
+	p := Position{Cursor: cursor}
+	var err error
+	if p.EndCursor, err = c.GetCursor(project, logstoreName, shard, "end"); err != nil {
+		return p, logstore.DescribeError("get the end cursor of "+where, err)
+	}
+	if p.EndTime, err = c.GetCursorTime(project, logstoreName, shard, p.EndCursor); err != nil {
+		return p, logstore.DescribeError("get the receive time at the end of "+where, err)
+	}
+	p.CaughtUp = cursor == p.EndCursor
+	p.At = p.EndTime
+	if !p.CaughtUp {
+		if p.At, err = c.GetCursorTime(project, logstoreName, shard, cursor); err != nil {
+			return p, logstore.DescribeError(fmt.Sprintf("get the receive time at cursor %s of %s", cursor, where), err)
+		}
+	}
+	p.Behind, p.BehindKnown = Distance(cursor, p.EndCursor)
+	return p, nil
+}
+
+// Distance is how many log groups lie from cursor a to cursor b, when both
+// are sequence cursors (base64 of a decimal number) and b is not before a.
+func Distance(a, b string) (int64, bool) {
+	na, ok := sequence(a)
+	if !ok {
+		return 0, false
+	}
+	nb, ok := sequence(b)
+	if !ok || nb < na {
+		return 0, false
+	}
+	return nb - na, true
+}
+
+func sequence(c string) (int64, bool) {
+	raw, err := base64.StdEncoding.DecodeString(c)
+	if err != nil || len(raw) == 0 || len(raw) > 19 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// Shard is one shard's line of the report.
+type Shard struct {
+	Shard  int    `json:"shard"`
+	Status string `json:"status"` // readwrite, or readonly after a split or merge
+	// Checkpoint is the group's checkpoint ("" when the group has none
+	// for the shard: no consumer has delivered from it yet).
+	Checkpoint string `json:"checkpoint"`
+	// CheckpointTime is the receive time of the log group at the
+	// checkpoint (the next one to deliver; at the end, the last one's).
+	CheckpointTime *time.Time `json:"checkpointTime"`
+	// CheckpointSaved is when the checkpoint was last saved, and Consumer
+	// the consumer that holds the shard now ("" when none does).
+	CheckpointSaved *time.Time `json:"checkpointSaved"`
+	Consumer        string     `json:"consumer"`
+	EndCursor       string     `json:"endCursor"`
+	EndTime         time.Time  `json:"endTime"` // receive time of the last log group
+	// LagSeconds is the lag (see the package documentation); null without
+	// a checkpoint.
+	LagSeconds *float64 `json:"lagSeconds"`
+	// BehindLogGroups is the cursor distance from the checkpoint to the
+	// end, when known.
+	BehindLogGroups *int64 `json:"behindLogGroups,omitempty"`
+}
+
+// Report is a consumer group's progress over a logstore's shards.
+type Report struct {
+	Project  string    `json:"project"`
+	Logstore string    `json:"logstore"`
+	Group    string    `json:"consumerGroup"`
+	Time     time.Time `json:"time"` // when the lags were computed
+	Shards   []Shard   `json:"shards"`
+}
+
+// Read builds the report of group over project/logstore at now. An unknown
+// project, logstore or group fails with the SLS error code.
+func Read(c Client, project, logstoreName, group string, now time.Time) (Report, error) {
+	r := Report{Project: project, Logstore: logstoreName, Group: group, Time: now.UTC(), Shards: []Shard{}}
+	where := fmt.Sprintf("project %s logstore %s", project, logstoreName)
+	shards, err := c.ListShards(project, logstoreName)
+	if err != nil {
+		return r, logstore.DescribeError("list the shards of "+where, err)
+	}
+	cps, err := c.GetCheckpoint(project, logstoreName, group)
+	if err != nil {
+		return r, logstore.DescribeError(fmt.Sprintf("read the checkpoints of consumer group %s of %s", group, where), err)
+	}
+	byShard := map[int]*sls.ConsumerGroupCheckPoint{}
+	for _, cp := range cps {
+		byShard[cp.ShardID] = cp
+	}
+	sort.Slice(shards, func(i, j int) bool { return shards[i].ShardID < shards[j].ShardID })
+	for _, sh := range shards {
+		line := Shard{Shard: sh.ShardID, Status: sh.Status}
+		cursor := ""
+		if cp := byShard[sh.ShardID]; cp != nil {
+			cursor, line.Consumer = cp.CheckPoint, cp.Consumer
+			if cp.UpdateTime > 0 {
+				saved := time.UnixMicro(cp.UpdateTime).UTC()
+				line.CheckpointSaved = &saved
+			}
+		}
+		line.Checkpoint = cursor
+		if cursor == "" {
+			// Only the end matters: no consumer has delivered from it.
+			end, err := c.GetCursor(project, logstoreName, sh.ShardID, "end")
+			if err != nil {
+				return r, logstore.DescribeError(fmt.Sprintf("get the end cursor of shard %d of %s", sh.ShardID, where), err)
+			}
+			line.EndCursor = end
+			if line.EndTime, err = c.GetCursorTime(project, logstoreName, sh.ShardID, end); err != nil {
+				return r, logstore.DescribeError(fmt.Sprintf("get the receive time at the end of shard %d of %s", sh.ShardID, where), err)
+			}
+			line.EndTime = line.EndTime.UTC()
+			r.Shards = append(r.Shards, line)
+			continue
+		}
+		pos, err := Locate(c, project, logstoreName, sh.ShardID, cursor)
+		if err != nil {
+			return r, err
+		}
+		at := pos.At.UTC()
+		lag := pos.Lag(now).Seconds()
+		line.CheckpointTime, line.LagSeconds = &at, &lag
+		line.EndCursor, line.EndTime = pos.EndCursor, pos.EndTime.UTC()
+		if pos.BehindKnown {
+			behind := pos.Behind
+			line.BehindLogGroups = &behind
+		}
+		r.Shards = append(r.Shards, line)
+	}
+	return r, nil
+}
+
+// MaxLag returns the largest lag of the report's shards with a checkpoint.
+func (r Report) MaxLag() time.Duration {
+	var m float64
+	for _, s := range r.Shards {
+		if s.LagSeconds != nil && *s.LagSeconds > m {
+			m = *s.LagSeconds
+		}
+	}
+	return time.Duration(m * float64(time.Second))
+}
+
+// Over returns the shards lagging more than limit.
+func (r Report) Over(limit time.Duration) []int {
+	var out []int
+	for _, s := range r.Shards {
+		if s.LagSeconds != nil && time.Duration(*s.LagSeconds*float64(time.Second)) > limit {
+			out = append(out, s.Shard)
+		}
+	}
+	return out
+}
