@@ -244,7 +244,7 @@ func TestMetricsDaemonShipsAndRecovers(t *testing.T) {
 	for shard := range cgShards {
 		sh := strconv.Itoa(shard)
 		lag, _ := s.Value("sls2siem_shard_lag_seconds", "shard", sh)
-		if want := time.Since(late).Seconds(); lag < want-2 || lag > want+1 {
+		if want := time.Since(late).Seconds(); lag < want-5 || lag > want+1 { // probed every heartbeat; slack for a loaded machine
 			t.Errorf("shard %d lag %.1fs, want now minus the emulator's receive time, %.1fs", shard, lag, want)
 		}
 		if v, _ := s.Value("sls2siem_shard_stuck", "shard", sh); v != 1 {

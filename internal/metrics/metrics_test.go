@@ -380,7 +380,9 @@ func TestMetricsUnderAStuckReceiver(t *testing.T) {
 	s, text := d.scrape(t)
 	lint(t, text)
 	lag, _ := s.Value("sls2siem_shard_lag_seconds", "shard", "0")
-	if wantLag := time.Since(received).Seconds(); lag < wantLag-1 || lag > wantLag+1 {
+	// The lag is at most now minus the receive time, and not older than a
+	// few probe intervals (heartbeats of 1 s; a loaded CI machine is slow).
+	if wantLag := time.Since(received).Seconds(); lag < wantLag-5 || lag > wantLag+1 {
 		t.Errorf("lag %.1fs, want now minus the emulator's receive time: %.1fs", lag, wantLag)
 	}
 	if v, _ := s.Value("sls2siem_shard_lag_log_groups", "shard", "0"); v != 12 {
