@@ -27,6 +27,7 @@ BENCH_PKGS = $(shell grep -rl --include='*_test.go' --exclude-dir=node_modules -
 CONTRACT  ?= custom
 DATA      ?= testdata/logstore
 MODE      ?= trigger
+SCENARIO  ?=
 
 .PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench clean
 
@@ -67,9 +68,11 @@ localcloud:
 
 ## run: ship the sample logstore through the local FC emulator to a syslog receiver
 ##      (embedded by default; a real one when SYSLOG_HOST is set);
-##      MODE=consume: two `sls2siem consume` daemons share it as a consumer group
+##      MODE=consume: two `sls2siem consume` daemons share it as a consumer group;
+##      SCENARIO=outage: the receiver refuses connections past the trigger's retries, the ranges
+##      are dead-lettered, the receiver comes back and `sls2siem redrive` ships them (0 lost, else exit 1)
 run: build localcloud
-	$(LOCALCLOUD) -mode $(MODE) -function $(FUNCTION) -contract $(CONTRACT) -data $(DATA)
+	$(LOCALCLOUD) -mode $(MODE) -function $(FUNCTION) -contract $(CONTRACT) -data $(DATA)$(if $(SCENARIO), -scenario $(SCENARIO))
 
 ## test-deps: install the real receivers the tests use (rsyslog, syslog-ng);
 ##            deploy-deps installs the s CLI the s.yaml tests render with

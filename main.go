@@ -15,6 +15,7 @@
 //	sls2siem consume         consumer-group daemon (internal/consume) until SIGINT or SIGTERM
 //	sls2siem status          a consumer group's checkpoints and lag per shard (internal/status)
 //	sls2siem redrive         ship again the ranges recorded in the dead-letter logstore (internal/redrive)
+//	sls2siem backfill        ship a receive-time window of a logstore (internal/backfill)
 //	sls2siem check           validate the configuration in the environment and print it
 //	sls2siem version
 package main
@@ -67,6 +68,8 @@ func run(args []string) int {
 		return statusCmd(args[1:])
 	case cmd == "redrive":
 		return redriveCmd(args[1:])
+	case cmd == "backfill":
+		return backfillCmd(args[1:])
 	case cmd == "check":
 		return check()
 	case cmd == "version":
@@ -97,6 +100,10 @@ Usage:
   sls2siem redrive [-since D] [-group G] [-serve]
                            ship again the ranges dead-lettered in SHIP_DEADLETTER_LOGSTORE of SLS_PROJECT at
                            SLS_ENDPOINT (same credentials); exit status 3 when a range's data has expired
+  sls2siem backfill -project P -logstore L -from T1 -to T2 [-shards LIST] [-state FILE] [-parallel N] [-chunk N]
+                           ship the logs received in [T1, T2) (RFC 3339 or unix seconds) from SLS_ENDPOINT
+                           (same credentials), shards in parallel, with progress; -state makes it resumable;
+                           SIGINT stops at a chunk boundary and prints the resume command (exit status 130)
   sls2siem check           validate the SYSLOG_* / SLS_* configuration and print it
   sls2siem version
 

@@ -37,6 +37,7 @@ func main() {
 	consumers := flag.Int("consumers", 2, "consume mode: the number of `sls2siem consume` daemons")
 	addr := flag.String("addr", "127.0.0.1:18080", "serve mode: where the SLS emulator listens")
 	events := flag.String("events", "bin/events", "serve mode: directory for one trigger event per shard")
+	scenario := flag.String("scenario", "", "trigger mode: \"\" ships the sample; outage: the embedded receiver refuses connections past the trigger's retries, the ranges are dead-lettered, the receiver comes back and `sls2siem redrive` ships them (exit 1 when a log is lost)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,6 +60,16 @@ func main() {
 	}
 	switch *mode {
 	case "trigger":
+		switch *scenario {
+		case "":
+		case "outage":
+			os.Exit(runOutage(ctx, localcloud.Options{Function: *function, Contract: fcemu.Contract(*contract), DataDir: *data, Env: env,
+				Interval: *interval, MaxRetryTime: *retries, RetryDelay: *interval, Timeout: *timeout, Concurrency: *concurrency,
+				Messages: messages, FunctionLog: fnLog}))
+		default:
+			fmt.Fprintf(os.Stderr, "localcloud: -scenario %q: want outage (or none)\n", *scenario)
+			os.Exit(2)
+		}
 	case "serve":
 		if err := localcloud.Serve(ctx, localcloud.ServeOptions{DataDir: *data, Addr: *addr, EventsDir: *events, Out: os.Stdout}); err != nil {
 			fmt.Fprintln(os.Stderr, "localcloud:", err)
@@ -106,6 +117,27 @@ func main() {
 		fmt.Fprintf(os.Stderr, "localcloud: the receiver got %d messages, want %d\n", res.Received, res.Logs)
 		os.Exit(1)
 	}
+}
+
+// runOutage runs the outage scenario and prints its summary line; it
+// fails when a log of the sample was lost.
+func runOutage(ctx context.Context, opts localcloud.Options) int {
+	res, err := localcloud.RunOutage(ctx, opts)
+	if res != nil {
+		fmt.Fprintf(os.Stderr, "\n%s\n", res.Summary())
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "localcloud:", err)
+		return 1
+	case res.Lost > 0:
+		fmt.Fprintf(os.Stderr, "localcloud: %d logs of the sample were lost\n", res.Lost)
+		return 1
+	case res.RangesFailed == 0:
+		fmt.Fprintln(os.Stderr, "localcloud: no range failed: the outage did not happen")
+		return 1
+	}
+	return 0
 }
 
 // runConsume runs the consumer-group demo and prints its summary.

@@ -1,0 +1,349 @@
+// Package backfill ships a receive-time window of one logstore: for every
+// shard it asks SLS for the cursors of the window's two ends (GetCursor by
+// time), then ships the cursor range between them in consecutive chunks
+// of log groups with the trigger's own pipeline (ship.Shipper.ShipRange),
+// several shards at a time. After every chunk it records the shard's next
+// cursor and counts in a state file (state.go), so that an interrupted
+// backfill continues where it stopped, and reports progress through a
+// Reporter (progress.go: plain lines; bars.go: a live terminal display).
+package backfill
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"sls2siem/internal/deadletter"
+	"sls2siem/internal/ship"
+	"sls2siem/internal/trigger"
+)
+
+// DefaultChunk is how many log groups one chunk holds by default: the
+// state file and the progress advance at chunk boundaries, and an
+// interrupted chunk is shipped again (its duplicates) on resume.
+const DefaultChunk = 100
+
+// ErrInterrupted is returned when Stop was closed before every shard was
+// shipped: the state was saved at a chunk boundary.
+var ErrInterrupted = errors.New("backfill interrupted")
+
+// BadInputError is a problem with what the caller asked for (an unknown
+// shard, a state file made for another backfill), found before any log
+// was read.
+type BadInputError struct{ Err error }
+
+func (e *BadInputError) Error() string { return e.Err.Error() }
+func (e *BadInputError) Unwrap() error { return e.Err }
+
+func badInput(format string, args ...any) error {
+	return &BadInputError{fmt.Errorf(format, args...)}
+}
+
+// Options configure a backfill.
+type Options struct {
+	Shipper *ship.Shipper
+	// Client reaches the endpoint (admitted) with the run's credentials,
+	// through the Shipper's SLS transport: ListShards and GetCursor.
+	Client deadletter.Client
+	// Endpoint is the SLS endpoint as the ranges name it (ShipRange
+	// admits it again).
+	Endpoint          string
+	Project, Logstore string
+	// From and To bound the receive-time window [From, To), whole
+	// seconds (From < To).
+	From, To int64
+	// Shards to ship; nil ships every shard of the logstore.
+	Shards []int
+	// Parallel bounds how many shards ship at a time (≥ 1).
+	Parallel int
+	// Chunk is the number of log groups per chunk (≥ 1).
+	Chunk int64
+	// StatePath is the state file ("" keeps no state).
+	StatePath string
+	// Stop, when closed, makes every shard stop at its next chunk
+	// boundary; Run then saves the state and returns ErrInterrupted.
+	Stop <-chan struct{}
+	// Progress receives the progress (nil: none).
+	Progress Reporter
+	Log      *slog.Logger
+}
+
+// Result is what a backfill did: its summary, per shard.
+type Result struct {
+	Project   string        `json:"project"`
+	Logstore  string        `json:"logstore"`
+	From      int64         `json:"from"`
+	To        int64         `json:"to"`
+	Resumed   bool          `json:"resumed"`
+	Shards    []ShardResult `json:"shards"`
+	LogGroups int64         `json:"logGroups"`
+	Logs      int64         `json:"logs"`
+	Bytes     int64         `json:"bytes"`
+	// Done is true when every shard's range was shipped.
+	Done       bool  `json:"done"`
+	DurationMS int64 `json:"durationMs"`
+
+	state *State
+}
+
+// ShardResult is one shard's part of the window: its cursor range, how
+// far it was shipped and what was delivered (over every run of the
+// state file).
+type ShardResult struct {
+	Shard     int    `json:"shard"`
+	Begin     string `json:"beginCursor"`
+	End       string `json:"endCursor"`
+	Next      string `json:"nextCursor"`
+	Total     int64  `json:"totalLogGroups"` // log groups in the window
+	LogGroups int64  `json:"logGroups"`
+	Logs      int64  `json:"logs"`
+	Bytes     int64  `json:"bytes"`
+	Truncated int64  `json:"truncated"`
+	Dropped   int64  `json:"dropped"`
+	Resent    int64  `json:"resent"`
+	Done      bool   `json:"done"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Run ships the window. It validates the shards against ListShards and
+// reads (or creates) the state before any log is read. Its error is a
+// *BadInputError for bad input, ErrInterrupted after Stop, or what made a
+// shard fail (the other shards still finish).
+func Run(ctx context.Context, o Options) (Result, error) {
+	start := time.Now()
+	if o.Parallel < 1 {
+		o.Parallel = 1
+	}
+	if o.Chunk < 1 {
+		o.Chunk = DefaultChunk
+	}
+	if o.Progress == nil {
+		o.Progress = nopReporter{}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	st, err := prepare(ctx, o)
+	if err != nil {
+		return Result{Project: o.Project, Logstore: o.Logstore, From: o.From, To: o.To}, err
+	}
+	o.Progress.Start(st.progress(nil))
+
+	var (
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, o.Parallel)
+		errMu    sync.Mutex
+		errs     []error
+		runStart = time.Now()
+	)
+	for i := range st.Shards {
+		if st.Shards[i].Done {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-o.Stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := shipShard(ctx, o, st, i, runStart); err != nil {
+				errMu.Lock()
+				errs = append(errs, err)
+				errMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res := st.result()
+	res.state = st
+	res.DurationMS = time.Since(start).Milliseconds()
+	var runErr error
+	switch {
+	case len(errs) > 0:
+		runErr = errors.Join(errs...)
+	case !res.Done && (stopped(o.Stop) || ctx.Err() != nil):
+		runErr = ErrInterrupted
+	case !res.Done:
+		runErr = errors.New("backfill: not every shard was shipped")
+	}
+	o.Progress.Finish(res, runErr)
+	return res, runErr
+}
+
+// shipShard ships shard st.Shards[i] chunk by chunk from its next cursor,
+// saving the state after every chunk, until its end, Stop, or a failure.
+func shipShard(ctx context.Context, o Options, st *State, i int, runStart time.Time) error {
+	sh := st.shard(i)
+	next, err1 := cursorNumber(sh.Next)
+	end, err2 := cursorNumber(sh.End)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("backfill: shard %d: the state's cursors do not parse", sh.Shard)
+	}
+	for next < end {
+		if stopped(o.Stop) || ctx.Err() != nil {
+			return nil
+		}
+		ce := min(next+o.Chunk, end)
+		src := trigger.Source{Endpoint: o.Endpoint, ProjectName: o.Project, LogstoreName: o.Logstore, ShardID: sh.Shard,
+			BeginCursor: encodeCursor(next), EndCursor: encodeCursor(ce)}
+		sum, err := o.Shipper.ShipRange(ctx, src, o.Client.Creds)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // aborted: the chunk is shipped again on resume
+			}
+			st.fail(i, err)
+			o.Progress.Update(st.progressOf(i, runStart))
+			return fmt.Errorf("backfill: shard %d chunk [%s, %s): %w", sh.Shard, src.BeginCursor, src.EndCursor, err)
+		}
+		next = ce
+		if serr := st.advance(i, encodeCursor(next), sum, next >= end); serr != nil {
+			return serr
+		}
+		o.Progress.Update(st.progressOf(i, runStart))
+	}
+	return nil
+}
+
+// prepare validates the shards and returns the state: read from
+// StatePath when it exists (it must be for the same backfill), otherwise
+// computed with GetCursor by time and saved.
+func prepare(ctx context.Context, o Options) (*State, error) {
+	ids, err := o.Client.Shards(ctx, o.Project, o.Logstore)
+	if err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	slices.Sort(ids)
+	for _, s := range o.Shards {
+		if !slices.Contains(ids, s) {
+			return nil, badInput("backfill: shard %d is not a shard of project %s logstore %s (its shards: %s)",
+				s, o.Project, o.Logstore, joinInts(ids))
+		}
+	}
+	want := o.Shards
+	if want == nil {
+		want = ids
+	}
+	want = slices.Clone(want)
+	slices.Sort(want)
+	want = slices.Compact(want)
+
+	if o.StatePath != "" {
+		st, err := LoadState(o.StatePath)
+		switch {
+		case err == nil:
+			if err := st.matches(o, want); err != nil {
+				return nil, &BadInputError{err}
+			}
+			st.path, st.Resumed = o.StatePath, true
+			return st, nil
+		case !errors.Is(err, errNoState):
+			return nil, &BadInputError{err}
+		}
+	}
+	st := &State{Version: stateVersion, Endpoint: o.Endpoint, Project: o.Project, Logstore: o.Logstore, From: o.From, To: o.To,
+		Chunk: o.Chunk, path: o.StatePath}
+	for _, s := range want {
+		b, err := o.Client.Cursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.From, 10))
+		if err != nil {
+			return nil, fmt.Errorf("backfill: %w", err)
+		}
+		e, err := o.Client.Cursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.To, 10))
+		if err != nil {
+			return nil, fmt.Errorf("backfill: %w", err)
+		}
+		bn, err1 := cursorNumber(b)
+		en, err2 := cursorNumber(e)
+		if err1 != nil || err2 != nil || en < bn {
+			return nil, fmt.Errorf("backfill: shard %d: SLS answered the cursors %q and %q for the window, not a range", s, b, e)
+		}
+		st.Shards = append(st.Shards, ShardResult{Shard: s, Begin: b, End: e, Next: b, Total: en - bn, Done: en == bn})
+	}
+	if err := st.save(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func stopped(c <-chan struct{}) bool {
+	if c == nil {
+		return false
+	}
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// cursorNumber and encodeCursor: SLS cursors are the base64 of a decimal
+// number that goes up by one per log group.
+func cursorNumber(c string) (int64, error) { return deadletter.CursorNumber(c) }
+
+func encodeCursor(n int64) string {
+	return base64.StdEncoding.EncodeToString(strconv.AppendInt(nil, n, 10))
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
+}
+
+// ParseTime reads a window bound: RFC 3339 (2024-05-06T07:08:09Z, with
+// fractional seconds or an offset) or unix seconds. A fractional second is
+// rounded up: SLS receive times are whole seconds.
+func ParseTime(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("empty: want RFC 3339 (2024-05-06T07:08:09Z) or unix seconds")
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("%q: unix seconds must not be negative", s)
+		}
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither RFC 3339 (2024-05-06T07:08:09Z) nor unix seconds", s)
+	}
+	n := t.Unix()
+	if t.Nanosecond() > 0 {
+		n++
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%q is before 1970", s)
+	}
+	return n, nil
+}
+
+// ParseShards reads a comma-separated list of shard ids.
+func ParseShards(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a shard id (want a comma-separated list such as 0,1,3)", strings.TrimSpace(f))
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
