@@ -174,7 +174,14 @@ func (c *Client) Send(ctx context.Context, msg []byte) (seq uint64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, c.timeout(ctx, op, "not sent", time.Now())
 	}
-	defer c.limitWrites(ctx)()
+	// The per-message path: no closure, one lock. The write bound is
+	// ctx's deadline for this and the following writes (Flush has no ctx
+	// of its own: it keeps the bound of the last Send).
+	if dl, ok := ctx.Deadline(); ok {
+		c.dw.limit = dl
+	} else {
+		c.dw.limit = time.Time{}
+	}
 	window := uint64(c.opts.Window)
 	c.mu.Lock()
 	full := c.sent-c.st.acked >= window
