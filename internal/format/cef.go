@@ -28,28 +28,31 @@ func newCEFValueEscaper(breaks, strict bool) *escaper {
 	})
 }
 
-// appendCEF appends the CEF body of one log. fields are the body's
-// fields; all the whole log, for the header's mapped fields.
 // Longest Signature ID and Name taken from a field (the CEF
 // specification's limits), and when a message must be cut.
 const (
 	maxCEFSignatureID = 1023
 	maxCEFName        = 512
-	compactHeader     = 32
 )
 
-func (e *Encoder) appendCEF(dst []byte, fields, all []Field, sev int, sec, nsec int64, compact bool) []byte {
+// shortHeader is the length of the CEF Signature ID and Name and the LEEF
+// EventID at each shortening level (see Encoder.Append).
+var shortHeader = [3]int{0, 32, 8}
+
+// appendCEF appends the CEF body of one log; fields are the body's fields
+// (the header's mapped fields are looked up in the whole log).
+func (e *Encoder) appendCEF(dst []byte, fields []Field, sev int, sec, nsec int64, level int) []byte {
 	o := &e.opts
 	maxID, maxName := maxCEFSignatureID, maxCEFName
-	if compact {
-		maxID, maxName = compactHeader, compactHeader
+	if level > 0 {
+		maxID, maxName = shortHeader[level], shortHeader[level]
 	}
 	dst = append(dst, "CEF:0|"...)
 	dst = append(dst, e.cefVendor...) // escaped once, in NewEncoder
 	dst = append(dst, '|')
-	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(mapped(all, o.EventIDKeys, o.EventID), maxID))
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventIDKeys, o.EventID), maxID))
 	dst = append(dst, '|')
-	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(mapped(all, o.EventNameKeys, o.EventName), maxName))
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventNameKeys, o.EventName), maxName))
 	dst = append(dst, '|')
 	dst = append(dst, cefSeverity[sev]...)
 	dst = append(dst, "|rt="...)
@@ -90,28 +93,21 @@ func (e *Encoder) appendPairs(dst []byte, fields []Field, sep byte) []byte {
 	return dst
 }
 
-// mapped returns the value of the first of keys present and non-empty in
-// fs, else def.
-func mapped(fs []Field, keys []string, def string) string {
-	if v, ok := lookup(fs, keys); ok {
-		return v
-	}
-	return def
-}
-
-// fitPairs cuts a CEF or LEEF body that ends past limit at a pair
-// boundary, or inside the value that crosses limit.
-func fitPairs(dst []byte, limit int, marks []mark) []byte {
-	for i := len(marks) - 1; i >= 0; i-- {
-		m := marks[i]
-		if m.value <= limit {
-			return dst[:safeCut(dst, m.value, limit, escUnit)]
+// fitPairs cuts a CEF or LEEF body that ends past limit to whole pairs:
+// in order, each pair is kept when it still fits and left out when it does
+// not. The pairs start at fixedEnd.
+func fitPairs(dst []byte, fixedEnd, limit int, marks []mark) []byte {
+	w := fixedEnd
+	for i, m := range marks {
+		end := len(dst)
+		if i+1 < len(marks) {
+			end = marks[i+1].entry
 		}
-		if m.entry <= limit {
-			return dst[:m.entry]
+		if w+end-m.entry <= limit {
+			w += copy(dst[w:], dst[m.entry:end])
 		}
 	}
-	return cutUTF8(dst, limit)
+	return dst[:w]
 }
 
 // prefixUTF8 returns s cut to at most n bytes, not inside a UTF-8

@@ -7,13 +7,25 @@
 // optional structured data (chosen fields, the origin element), and a body:
 // the seed's "||key=value" pairs (kv), a JSON object, CEF or LEEF.
 //
-// Every output is valid for any input: header fields are sanitised and
-// cut to their RFC lengths, invalid UTF-8 is replaced by U+FFFD, each
-// format escapes what its grammar requires, and with LF framing no CR, LF
-// or NUL is ever written raw, so one log can never become two messages.
-// Messages longer than the limit are cut without breaking a character, an
-// escape sequence or the body's syntax (or dropped, on request).
+// Every output is valid for any input, for the RFCs and for what rsyslog
+// and syslog-ng parse (README "Messages" states each rule; the parity tests
+// in internal/e2e check them on both receivers):
 //
-// An Encoder appends to a caller-owned buffer and allocates nothing per log
-// in steady state.
+//   - header fields are made valid per field and syntax (header.go): host
+//     names and IP literals only in HOSTNAME, tokens neither receiver
+//     splits in APP-NAME/TAG and PROCID; a value left empty or "-" falls
+//     back to the constant;
+//   - invalid UTF-8 is replaced by U+FFFD; each format escapes what its
+//     grammar requires; with LF framing no CR, LF or NUL is ever written
+//     raw, and RFC 3164 content is printable text and tab under any
+//     framing;
+//   - names are unique after every transformation (SD PARAM-NAMEs, JSON
+//     member names, CEF/LEEF keys), by one numbering rule (uniqueNames);
+//   - a message longer than the limit is cut without breaking a character,
+//     an escape sequence or the body's syntax: CEF and LEEF keep whole
+//     pairs, JSON stays one object; or it is dropped, on request.
+//
+// Per-log work is linear in the log's size, whatever its keys (flatten's
+// fieldIndex, uniqueNames). An Encoder appends to a caller-owned buffer and
+// allocates nothing per log in steady state.
 package format

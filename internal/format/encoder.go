@@ -42,7 +42,7 @@ type Options struct {
 	SDKeys                           []string       // fields copied into structured data (RFC 5424 only)
 	IncludeKeys, ExcludeKeys         []string       // the body's fields; "prefix*" matches a prefix
 	Origin                           bool           // the origin SD element (RFC 5424 only)
-	EscapeBreaks                     bool           // LF framing: CR, LF, NUL never raw
+	EscapeBreaks                     bool           // LF framing: CR, LF, NUL never raw (RFC 3164: never raw under any framing)
 	MaxSize                          int            // bytes per message, 0 for no limit
 	DropOversize                     bool           // drop a longer message instead of cutting it
 	Vendor, Product, Version         string         // CEF and LEEF headers
@@ -70,16 +70,13 @@ type Encoder struct {
 	body  string
 
 	fac, sev    int
-	constHeader bool   // no header field is mapped: tail is fixed
+	constHeader bool   // no header field is mapped: tailFields is fixed
 	tailFields  []byte // the header fields after the timestamp, when constHeader
 	tail        []byte // tailFields, then the nil SD, space and BOM when there is no SD
-	hostname    string // the constants, sanitised for the syntax
-	appName     string
-	procID      string
-	msgID       string
 	hasSD       bool
 	sdID        string
-	sdNames     []string
+	sdKeys      []string // SDKeys without repeats
+	sdNames     []string // their PARAM-NAMEs, valid and unique
 	sdEsc       *escaper
 	bom         bool
 
@@ -97,7 +94,11 @@ type Encoder struct {
 
 	fields     []Field
 	bodyFields []Field
+	index      fieldIndex // flatten's index of the keys of a long log
+	indexed    bool       // index holds this log's keys
+	jsonNames  uniqueNames
 	marks      []mark
+	sdStart    int // where structured data starts, once a message is being cut
 	fixedEnd   int // end of what a cut must keep: header, body header
 	ns         [16]byte
 }
@@ -130,34 +131,32 @@ func NewEncoder(o Options) *Encoder {
 	e.kvEsc = kvRaw
 	switch {
 	case e.bsd:
-		e.kvEsc = newEscaper(escapeRules{breaks: o.EscapeBreaks, strict: true})
+		// RFC 3164 content is printable text and tab under any framing.
+		e.kvEsc = newEscaper(escapeRules{breaks: true, strict: true})
 	case o.EscapeBreaks:
 		e.kvEsc = kvBreaks
 	}
-	if e.bsd {
-		e.hostname = bsdHostChars.sanitize(o.Hostname, maxHostname)
-		e.appName = bsdTagChars.sanitize(o.AppName, maxTag)
-		e.procID = bsdPIDChars.sanitize(o.ProcID, maxProcID)
-	} else {
-		e.hostname = printUSASCII.sanitize(o.Hostname, maxHostname)
-		e.appName = printUSASCII.sanitize(o.AppName, maxAppName)
-		e.procID = printUSASCII.sanitize(o.ProcID, maxProcID)
-		e.msgID = printUSASCII.sanitize(o.MsgID, maxMsgID)
+	if !e.bsd {
 		e.bom = o.BOM
-		e.hasSD = o.Origin || len(o.SDKeys) > 0
 		if len(o.SDKeys) > 0 {
 			e.sdID = SanitizeSDName(o.SDID)
+			seen := map[string]bool{}
 			for _, k := range o.SDKeys {
-				e.sdNames = append(e.sdNames, SanitizeSDName(k))
+				if !seen[k] {
+					seen[k] = true
+					e.sdKeys = append(e.sdKeys, k)
+				}
 			}
+			e.sdNames = sdParamNames(e.sdKeys)
 		}
+		e.hasSD = o.Origin || len(e.sdKeys) > 0
 		if o.Origin {
 			e.SetOrigin("", "", 0)
 		}
 	}
 	e.constHeader = len(o.HostnameKeys) == 0 && len(o.AppNameKeys) == 0 &&
 		len(o.ProcIDKeys) == 0 && len(o.MsgIDKeys) == 0
-	e.tailFields = e.appendFields(nil, e.hostname, e.appName, e.procID, e.msgID)
+	e.tailFields = e.appendFields(nil, fullMax, nil, nil, nil, nil)
 	e.tail = append([]byte(nil), e.tailFields...)
 	if !e.bsd && !e.hasSD {
 		e.tail = append(e.tail, "- "...)
@@ -246,24 +245,24 @@ func (e *Encoder) NewGroup(g *sls.LogGroup, cursor string) *Group {
 // dst.
 func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte, Result) {
 	start := len(dst)
-	e.fields = grp.Flatten(e.fields[:0], l, &e.ns)
-	sec, nsec := int64(l.GetTime()), validNsec(int64(l.GetTimeNs()))
+	e.fields, e.indexed = grp.flatten(e.fields[:0], l, &e.ns, &e.index)
+	sec, nsec := logTime(l)
 	fac, sev := e.fac, e.sev
 	if len(e.opts.SeverityKeys) > 0 {
-		if v, ok := lookup(e.fields, e.opts.SeverityKeys); ok {
+		if v, ok := e.lookup(e.opts.SeverityKeys); ok {
 			if s, ok := ParseSeverity(v); ok {
 				sev = s
 			}
 		}
 	}
 	if len(e.opts.FacilityKeys) > 0 {
-		if v, ok := lookup(e.fields, e.opts.FacilityKeys); ok {
+		if v, ok := e.lookup(e.opts.FacilityKeys); ok {
 			if f, ok := ParseFacility(v); ok {
 				fac = f
 			}
 		}
 	}
-	dst = e.appendHeader(dst, grp, index, fac*8+sev, sec, nsec, -1)
+	dst = e.appendHeader(dst, grp, index, fac*8+sev, sec, nsec, 0, 0)
 	bodyStart := len(dst)
 	body := e.fields
 	if e.filter.active() {
@@ -275,7 +274,7 @@ func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte,
 		}
 		body = e.bodyFields
 	}
-	dst = e.appendBody(dst, body, sev, sec, nsec, false)
+	dst = e.appendBody(dst, body, sev, sec, nsec, 0)
 	if e.opts.MaxSize <= 0 || len(dst)-start <= e.opts.MaxSize {
 		return dst, Written
 	}
@@ -283,45 +282,116 @@ func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte,
 		return dst[:start], Dropped
 	}
 	limit := start + e.opts.MaxSize
-	if e.fixedEnd > limit-minBody {
+	for level := 1; e.fixedEnd > limit-minBody && level < len(shortMax); level++ {
 		// The header (or the body's own header) took the room: write it
-		// again with shorter fields and structured data within a budget.
+		// again with shorter fields, and structured data within what the
+		// body's header leaves.
 		fixed := e.fixedEnd - bodyStart
-		dst = e.appendHeader(dst[:start], grp, index, fac*8+sev, sec, nsec, limit-minBody-fixed)
+		dst = e.appendHeader(dst[:start], grp, index, fac*8+sev, sec, nsec, level, limit-minBody-fixed)
 		bodyStart = len(dst)
-		dst = e.appendBody(dst, body, sev, sec, nsec, true)
+		dst = e.appendBody(dst, body, sev, sec, nsec, level)
 		if len(dst) <= limit {
 			return dst, Truncated
 		}
-		if e.fixedEnd > limit {
-			return cutUTF8(dst, limit), Truncated // only with absurd constants
-		}
+	}
+	if e.fixedEnd > limit {
+		// Only with absurd constants or limits: even the shortest
+		// headers do not fit.
+		return e.cutHeaders(dst, start, bodyStart, limit), Truncated
 	}
 	switch e.body {
 	case BodyJSON:
 		dst = fitJSON(dst, bodyStart, limit, e.marks)
 	case BodyCEF, BodyLEEF:
-		dst = fitPairs(dst, limit, e.marks)
+		dst = fitPairs(dst, e.fixedEnd, limit, e.marks)
 	default:
-		dst = cutUTF8(dst, limit)
+		// Written again up to the limit: the escaper knows where its
+		// escape sequences are, the bytes alone do not (a literal
+		// backslash is kept).
+		dst = appendKVMax(dst[:bodyStart], body, e.kvEsc, limit)
+	}
+	if e.bsd && len(dst) == bodyStart && len(dst) < limit {
+		dst = append(dst, '-') // RFC 3164 content cannot be empty
 	}
 	return dst, Truncated
 }
 
+// cutHeaders cuts dst, whose headers (syslog header from start, structured
+// data, the body's header from bodyStart) end past limit, to at most
+// limit bytes, leaving a valid message: the body's header is cut between
+// escape sequences, or when the syslog header alone does not fit, MSG is
+// left out and structured data written as nil.
+func (e *Encoder) cutHeaders(dst []byte, start, bodyStart, limit int) []byte {
+	switch {
+	case limit >= bodyStart && e.body == BodyCEF:
+		return dst[:safeCut(dst, bodyStart, limit, escUnit)] // CEF header: every '\\' starts an escape
+	case limit >= bodyStart && e.body == BodyLEEF:
+		return cutUTF8(dst, limit) // LEEF header: no escapes
+	case limit >= bodyStart:
+		dst = dst[:bodyStart]
+		if e.bsd && len(dst) < limit {
+			dst = append(dst, '-')
+		}
+		return dst
+	case !e.bsd && e.sdStart < limit:
+		return append(dst[:e.sdStart], '-')
+	}
+	return cutUTF8(dst, max(limit, start)) // header fields: ASCII, no escapes
+}
+
+// logTime returns the log's time: __time__ plus __time_ns_part__
+// nanoseconds; a part of 10^9 or more carries into the seconds, so that
+// the time is the one the body's __time_ns_part__ gives.
+func logTime(l *sls.Log) (sec, nsec int64) {
+	ns := int64(l.GetTimeNs())
+	return int64(l.GetTime()) + ns/1e9, ns % 1e9
+}
+
+// find returns the value of key k in the log.
+func (e *Encoder) find(k string) (string, bool) {
+	if !e.indexed {
+		return find(e.fields, k)
+	}
+	if p := e.index.lookup(e.fields, k); p >= 0 {
+		return e.fields[p].Value, true
+	}
+	return "", false
+}
+
+// lookup returns the value of the first of keys present in the log with a
+// non-empty value.
+func (e *Encoder) lookup(keys []string) (string, bool) {
+	for _, k := range keys {
+		if v, ok := e.find(k); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// mapped returns the value of the first of keys present and non-empty in
+// the log, else def.
+func (e *Encoder) mapped(keys []string, def string) string {
+	if v, ok := e.lookup(keys); ok {
+		return v
+	}
+	return def
+}
+
 // appendBody appends MSG and sets fixedEnd to where it can start being
-// cut. compact shortens the header fields of CEF and LEEF.
-func (e *Encoder) appendBody(dst []byte, body []Field, sev int, sec, nsec int64, compact bool) []byte {
+// cut. A level > 0 shortens the header fields of CEF and LEEF.
+func (e *Encoder) appendBody(dst []byte, body []Field, sev int, sec, nsec int64, level int) []byte {
 	e.marks = e.marks[:0]
 	start := len(dst)
 	e.fixedEnd = start
 	switch e.body {
 	case BodyJSON:
 		e.fixedEnd += 2 // {}
-		dst, e.marks = appendJSON(dst, body, e.marks)
+		dst, e.marks = appendJSON(dst, body, e.marks, &e.jsonNames)
 	case BodyCEF:
-		dst = e.appendCEF(dst, body, e.fields, sev, sec, nsec, compact)
+		dst = e.appendCEF(dst, body, sev, sec, nsec, level)
 	case BodyLEEF:
-		dst = e.appendLEEF(dst, body, e.fields, sev, sec, nsec, compact)
+		dst = e.appendLEEF(dst, body, sev, sec, nsec, level)
 	default:
 		dst = appendKV(dst, body, e.kvEsc)
 	}

@@ -262,3 +262,48 @@ func scanN(p *byte, n int, lt byte, extra []byte) uint64 {
 	}
 	return high&msb | m>>7
 }
+
+// appendEscapedMax is appendEscaped that stops before the first character
+// or escape sequence that would make dst longer than limit. full reports
+// whether all of s was written.
+func (e *escaper) appendEscapedMax(dst []byte, s string, limit int) (_ []byte, full bool) {
+	for {
+		room := limit - len(dst)
+		n := e.cleanPrefix(s)
+		if n > room {
+			return append(dst, s[:max(room, 0)]...), false // ASCII: any cut is between characters
+		}
+		dst = append(dst, s[:n]...)
+		if n == len(s) {
+			return dst, true
+		}
+		s = s[n:]
+		room -= n
+		c := s[0]
+		switch e.class[c] {
+		case classEscape:
+			if len(e.seq[c]) > room {
+				return dst, false
+			}
+			dst = append(dst, e.seq[c]...)
+			s = s[1:]
+		case classUTF8:
+			r, size := utf8.DecodeRuneInString(s)
+			out := s[:size]
+			if r == utf8.RuneError && size == 1 {
+				out = "\uFFFD"
+			}
+			if len(out) > room {
+				return dst, false
+			}
+			dst = append(dst, out...)
+			s = s[size:]
+		default:
+			if room < 1 {
+				return dst, false
+			}
+			dst = append(dst, c)
+			s = s[1:]
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,12 @@ type fuzzIn struct {
 func addSeeds(f *testing.F) {
 	big := strings.Repeat("é中\x00\n", 300)
 	seeds := []fuzzIn{
+		{"k\xff", "a", "k\xfe", "b", "info", "a\"b", 1, 0},                           // JSON names collide after repair
+		{"k\xff", "a", "k\ufffd", "b", "info", "web[1]", 2, 0},                       // … with a valid name
+		{"pid", "a:b", "x", "aaaa" + strings.Repeat("\n", 300), "info", "::1", 3, 1}, // cut inside \n (480 bytes)
+		{"pid", "-", "x", strings.Repeat("\x01", 300), "info", "-", 4, 1},            // cut inside \x01
+		{"v", "x", "w", strings.Repeat("x", 1000), "info", "${jndi:ldap://x/a}", 5, 1},
+		{"[1]", "h:x", "fe80::1", "host.", "info", "h:x", 6, 0},
 		{"user", "alice", "action", "login", "warn", "web-1", 123456789, 0},
 		{"msg", "quote \" bracket ] backslash \\ eq = pipe | tab \t", "k", "line1\nline2\r\n", "ERROR", "10.0.0.1", 0, 0},
 		{"a b", "x\xffy\xc3", "a_b", "\x00\x01\x1b[31m\x7f", "Fatal", "fe80::1", 999999999, 1},
@@ -58,6 +65,13 @@ func (in fuzzIn) log() (*sls.LogGroup, *sls.Log) {
 		Time:     proto.Uint32(1732500000 + in.ns%(400*86400)), // spans DST changes
 		TimeNs:   proto.Uint32(in.ns % 1e9),
 		Contents: pairs(in.k1, in.v1, in.k2, in.v2, "level", in.level, "host", in.host, "msg", in.v1+in.v2),
+	}
+	if in.ns%4 == 1 {
+		// A long log (flattened with the index), its keys repeated.
+		for i := range 70 {
+			l.Contents = append(l.Contents, pairs("f"+strconv.Itoa(i%60), in.v2[:min(len(in.v2), i)])...)
+		}
+		l.Contents = append(l.Contents, pairs(in.k2, in.v1, "__topic__", in.k1, in.k1, in.level)...)
 	}
 	return g, l
 }
@@ -123,12 +137,12 @@ func FuzzRFC5424(f *testing.F) {
 				t.Fatalf("strict RFC 5424 parse: %v\n%s", err, short(out))
 			}
 			sm := m.(*rfc5424.SyslogMessage)
+			want := time.Unix(int64(l.GetTime()), int64(l.GetTimeNs())/1000*1000)
 			wantSev := refSeverity(refMapped(all, o.SeverityKeys, ""), 5)
 			wantFac := refFacility(refMapped(all, o.FacilityKeys, ""), 3)
 			if int(*sm.Severity) != wantSev || int(*sm.Facility) != wantFac {
 				t.Fatalf("facility %d severity %d, want %d %d", *sm.Facility, *sm.Severity, wantFac, wantSev)
 			}
-			want := time.Unix(int64(l.GetTime()), int64(l.GetTimeNs())/1000*1000)
 			if !sm.Timestamp.Equal(want) {
 				t.Fatalf("timestamp %v, want %v", sm.Timestamp, want)
 			}
@@ -136,39 +150,50 @@ func FuzzRFC5424(f *testing.F) {
 			if _, got := sm.Timestamp.Zone(); got != off {
 				t.Fatalf("timestamp offset %d, want %d: %s", got, off, short(out))
 			}
+			repl := map[rune]string(nil)
+			if breaks {
+				repl = breaksRepl
+			}
+			checkSDNames(t, out)
 			if res == Truncated {
-				continue // header fields and SD may be shorter; parsing is what counts
+				// Header fields and SD may be shorter; no value is cut
+				// inside a character or an escape sequence, and MSG is
+				// as long as the limit allows.
+				checkCutSD(t, sm, all, o, repl)
+				msg := strings.TrimPrefix(deref(sm.Message), "\uFEFF")
+				ok, next := unitPrefix(msg, refKVUnits(all, repl))
+				if !ok || (next != "" && len(out)+len(next) <= o.MaxSize) {
+					t.Fatalf("cut MSG is not the longest whole-unit prefix (next unit %q, %d bytes of %d):\n%s", next, len(out), o.MaxSize, short(out))
+				}
+				continue
 			}
 			for _, h := range []struct {
 				name string
 				got  *string
 				want string
 			}{
-				{"HOSTNAME", sm.Hostname, refHeader(refMapped(all, o.HostnameKeys, o.Hostname), 255, isPrintUSASCII)},
-				{"APP-NAME", sm.Appname, refHeader(refMapped(all, o.AppNameKeys, o.AppName), 48, isPrintUSASCII)},
-				{"PROCID", sm.ProcID, refHeader(refMapped(all, o.ProcIDKeys, ""), 128, isPrintUSASCII)},
-				{"MSGID", sm.MsgID, refHeader(refMapped(all, o.MsgIDKeys, ""), 32, isPrintUSASCII)},
+				{"HOSTNAME", sm.Hostname, refField(all, o.HostnameKeys, o.Hostname, refHostRule(false), 255)},
+				{"APP-NAME", sm.Appname, refField(all, o.AppNameKeys, o.AppName, refTokenRule(false), 48)},
+				{"PROCID", sm.ProcID, refField(all, o.ProcIDKeys, "", refTokenRule(true), 128)},
+				{"MSGID", sm.MsgID, refField(all, o.MsgIDKeys, "", refMsgIDRule, 32)},
 			} {
 				if got := deref(h.got); got != h.want {
 					t.Fatalf("%s = %q, want %q", h.name, got, h.want)
 				}
-			}
-			repl := map[rune]string(nil)
-			if breaks {
-				repl = breaksRepl
 			}
 			wantSD := map[string]map[string]string{}
 			if o.Origin {
 				wantSD[OriginSDID] = map[string]string{"project": "proj-1", "logstore": "store\"]", "shard": "3",
 					"cursor": "MTYwMDAwMDAwMDAwMDAwMDAwNw==", "index": "4"}
 			}
-			for _, k := range o.SDKeys {
+			keys, names := refSDParamNames(o.SDKeys)
+			for i, k := range keys {
 				for _, fl := range all {
 					if fl.Key == k {
 						if wantSD[o.SDID] == nil {
 							wantSD[o.SDID] = map[string]string{}
 						}
-						wantSD[o.SDID][refSDName(k)] = refText(fl.Value, repl)
+						wantSD[o.SDID][names[i]] = refText(fl.Value, repl)
 					}
 				}
 			}
@@ -188,6 +213,101 @@ func FuzzRFC5424(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkSDNames: no SD-ID twice in the message, no PARAM-NAME twice in an
+// element, no '.' in a PARAM-NAME (go-syslog's map would hide repeats:
+// the raw text is read).
+func checkSDNames(t *testing.T, out []byte) {
+	t.Helper()
+	elems, err := rawSD(out)
+	if err != nil {
+		t.Fatalf("structured data: %v: %s", err, short(out))
+	}
+	ids := map[string]bool{}
+	for _, e := range elems {
+		if ids[e[0]] {
+			t.Fatalf("SD-ID %q twice: %s", e[0], short(out))
+		}
+		ids[e[0]] = true
+		names := map[string]bool{}
+		for _, n := range e[1:] {
+			if names[n] || strings.Contains(n, ".") {
+				t.Fatalf("PARAM-NAME %q repeated or with a dot: %s", n, short(out))
+			}
+			names[n] = true
+		}
+	}
+}
+
+// rawSD returns the SD-ID and PARAM-NAMEs of each element of an RFC 5424
+// message, read from its text.
+func rawSD(out []byte) ([][]string, error) {
+	s := string(out)
+	for range 6 { // PRI VERSION, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return nil, fmt.Errorf("short header")
+		}
+		s = s[i+1:]
+	}
+	var elems [][]string
+	for strings.HasPrefix(s, "[") {
+		end := strings.IndexAny(s, " ]")
+		if end < 0 {
+			return nil, fmt.Errorf("unterminated element")
+		}
+		e := []string{s[1:end]}
+		s = s[end:]
+		for strings.HasPrefix(s, " ") {
+			eq := strings.Index(s, `="`)
+			if eq < 0 {
+				return nil, fmt.Errorf("parameter without value")
+			}
+			e = append(e, s[1:eq])
+			i := eq + 2
+			for i < len(s) && s[i] != '"' {
+				if s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(s) {
+				return nil, fmt.Errorf("unterminated value")
+			}
+			s = s[i+1:]
+		}
+		if !strings.HasPrefix(s, "]") {
+			return nil, fmt.Errorf("element not closed")
+		}
+		s = s[1:]
+		elems = append(elems, e)
+	}
+	return elems, nil
+}
+
+// checkCutSD: each parameter of a cut SD element is a whole-unit prefix of
+// its value.
+func checkCutSD(t *testing.T, sm *rfc5424.SyslogMessage, all []Field, o Options, repl map[rune]string) {
+	t.Helper()
+	if sm.StructuredData == nil {
+		return
+	}
+	keys, names := refSDParamNames(o.SDKeys)
+	got := (*sm.StructuredData)[o.SDID]
+	for i, k := range keys {
+		v, present := got[names[i]]
+		if !present {
+			continue
+		}
+		for _, fl := range all {
+			if fl.Key == k {
+				if ok, _ := unitPrefix(v, refUnits(fl.Value, repl)); !ok {
+					t.Fatalf("SD %s = %q: not a whole-unit prefix of %s", names[i], v, short(fl.Value))
+				}
+			}
+		}
+	}
 }
 
 // refSDName is a PARAM-NAME: printable US-ASCII but = ] ", ≤ 32.
@@ -262,9 +382,6 @@ func FuzzRFC3164(f *testing.F) {
 			checkSize(t, out, res, o)
 			ts := time.Unix(int64(l.GetTime()), 0).In(loc)
 			opts := []syslog.MachineOption{rfc3164.WithYear(rfc3164.Year{YYYY: ts.Year()}), rfc3164.WithLocaleTimezone(loc)}
-			if !breaks {
-				opts = append(opts, rfc3164.WithEmbeddedNewlines())
-			}
 			m, err := rfc3164.NewParser(opts...).Parse(out)
 			if err != nil {
 				t.Fatalf("RFC 3164 parse: %v\n%s", err, short(out))
@@ -276,37 +393,47 @@ func FuzzRFC3164(f *testing.F) {
 			if !sm.Timestamp.Equal(ts) {
 				t.Fatalf("timestamp %v, want %v: %s", sm.Timestamp, ts, short(out))
 			}
-			wantHost := refHeader(refMapped(all, o.HostnameKeys, o.Hostname), 255, func(r rune) bool { return isPrintUSASCII(r) && r != ':' })
-			wantTag := refHeader(refMapped(all, o.AppNameKeys, o.AppName), 32, func(r rune) bool {
-				return r < 128 && (isAlnum(byte(r)) || strings.ContainsRune("-_./", r))
-			})
-			wantPID := refHeader(refMapped(all, o.ProcIDKeys, ""), 128, func(r rune) bool { return isPrintUSASCII(r) && r != '[' && r != ']' })
-			if deref(sm.Hostname) != wantHost || deref(sm.Appname) != wantTag || deref(sm.ProcID) != wantPID {
-				t.Fatalf("host %q tag %q pid %q, want %q %q %q", deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID), wantHost, wantTag, wantPID)
-			}
-			repl := map[rune]string{0: `\0`, 0x7f: `\x7f`}
-			for c := rune(1); c < 0x20; c++ {
-				if c != '\t' && c != '\n' && c != '\r' {
-					repl[c] = fmt.Sprintf(`\x%02x`, c)
+			checkPrintable3164(t, out)
+			if res != Truncated {
+				wantHost := refField(all, o.HostnameKeys, o.Hostname, refHostRule(true), 255)
+				wantTag := refField(all, o.AppNameKeys, o.AppName, refTokenRule(false), 32)
+				wantPID := refField(all, o.ProcIDKeys, "", refTokenRule(true), 128)
+				if wantHost == "" {
+					wantHost = "localhost"
+				}
+				if wantTag == "" {
+					wantTag = "-"
+				}
+				if deref(sm.Hostname) != wantHost || deref(sm.Appname) != wantTag || deref(sm.ProcID) != wantPID {
+					t.Fatalf("host %q tag %q pid %q, want %q %q %q", deref(sm.Hostname), deref(sm.Appname), deref(sm.ProcID), wantHost, wantTag, wantPID)
 				}
 			}
-			if breaks {
-				repl['\n'], repl['\r'] = `\n`, `\r`
-			}
-			wantMsg := refKV(all, repl)
-			if wantMsg == "" {
-				wantMsg = "-"
-			}
+			units := refKVUnits(all, ref3164Repl)
 			got := deref(sm.Message)
-			if res == Truncated {
-				if !strings.HasPrefix(wantMsg, got) {
-					t.Fatalf("cut MSG is not a prefix:\n%s\n%s", short(got), short(wantMsg))
-				}
-			} else if got != wantMsg {
-				t.Fatalf("MSG = %s\nwant %s", short(got), short(wantMsg))
+			if len(units) == 0 {
+				units = []string{"-"}
+			}
+			ok, next := unitPrefix(got, units)
+			switch {
+			case !ok:
+				t.Fatalf("MSG is not a whole-unit prefix of its log:\n%s\n%s", short(got), short(refKV(all, ref3164Repl)))
+			case res != Truncated && next != "":
+				t.Fatalf("MSG = %s\nwant %s", short(got), short(refKV(all, ref3164Repl)))
+			case res == Truncated && next != "" && len(out)+len(next) <= o.MaxSize:
+				t.Fatalf("cut MSG is shorter than the limit allows (next unit %q): %s", next, short(out))
 			}
 		}
 	})
+}
+
+// checkPrintable3164: an RFC 3164 message is printable text and tab.
+func checkPrintable3164(t *testing.T, out []byte) {
+	t.Helper()
+	for i, c := range out {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			t.Fatalf("RFC 3164 message holds control byte %#x at %d: %s", c, i, short(out))
+		}
+	}
 }
 
 // msgOf returns the MSG of an RFC 5424 message that parses strictly.
@@ -362,15 +489,45 @@ func FuzzJSON(f *testing.F) {
 				body = deref(m.(*rfc3164.SyslogMessage).Message)
 			}
 			got := decodeJSONPairs(t, body)
-			var want []Field
+			var kept []Field
 			for _, fl := range all {
 				if !strings.HasPrefix(fl.Key, "t") {
-					want = append(want, Field{refText(fl.Key, nil), refText(fl.Value, nil)})
+					kept = append(kept, fl)
 				}
+			}
+			names := refJSONNames(kept)
+			var want []Field
+			for i, fl := range kept {
+				want = append(want, Field{names[i], refText(fl.Value, nil)})
 			}
 			checkPairs(t, got, want, res == Truncated)
 		}
 	})
+}
+
+// checkWholePairs checks CEF extension pairs or LEEF attributes: all of
+// want, or when cut a subsequence of whole pairs such that every pair left
+// out would not have fitted: the message (outLen bytes) plus its encoded
+// length (enc) exceeds limit.
+func checkWholePairs(t *testing.T, got, want []Field, enc []int, cut bool, outLen, limit int) {
+	t.Helper()
+	if !cut {
+		checkPairs(t, got, want, false)
+		return
+	}
+	j := 0
+	for i, w := range want {
+		if j < len(got) && got[j] == w {
+			j++
+			continue
+		}
+		if outLen+enc[i] <= limit {
+			t.Fatalf("pair %d (%s, %d bytes) left out of a %d-byte message, limit %d", i, short(fmt.Sprint(w)), enc[i], outLen, limit)
+		}
+	}
+	if j != len(got) {
+		t.Fatalf("cut message pairs %s are not whole pairs of the log, in order", short(fmt.Sprint(got)))
+	}
 }
 
 // decodeJSONPairs decodes one JSON object of strings, in order.
@@ -391,6 +548,11 @@ func decodeJSONPairs(t *testing.T, s string) []Field {
 		vs, ok2 := v.(string)
 		if err1 != nil || err2 != nil || !ok1 || !ok2 {
 			t.Fatalf("member %d is not a string pair: %s", len(out), short(s))
+		}
+		for _, p := range out {
+			if p.Key == ks {
+				t.Fatalf("member name %q repeated: %s", ks, short(s))
+			}
 		}
 		out = append(out, Field{ks, vs})
 	}
@@ -440,11 +602,17 @@ func FuzzCEF(f *testing.F) {
 				repl = map[rune]string{0: `\0`}
 			}
 			keys := refAttrKeys(all, "rt")
+			cefRepl := map[rune]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`}
+			if breaks {
+				cefRepl[0] = `\0`
+			}
 			var want []Field
+			var enc []int
 			for i, fl := range all {
 				want = append(want, Field{keys[i], refText(fl.Value, repl)})
+				enc = append(enc, 2+len(keys[i])+len(refText(fl.Value, cefRepl)))
 			}
-			checkPairs(t, ev.Ext[1:], want, res == Truncated)
+			checkWholePairs(t, ev.Ext[1:], want, enc, res == Truncated, len(out), o.MaxSize)
 		}
 	})
 }
@@ -496,10 +664,12 @@ func FuzzLEEF(f *testing.F) {
 			}
 			keys := refAttrKeys(all, "devTime", "devTimeFormat", "sev")
 			var want []Field
+			var enc []int
 			for i, fl := range all {
 				want = append(want, Field{keys[i], refText(fl.Value, repl)})
+				enc = append(enc, 2+len(keys[i])+len(refText(fl.Value, repl)))
 			}
-			checkPairs(t, ev.Attrs[3:], want, res == Truncated)
+			checkWholePairs(t, ev.Attrs[3:], want, enc, res == Truncated, len(out), o.MaxSize)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"strconv"
 	"unicode/utf8"
 )
@@ -20,24 +21,37 @@ func newCharset(lo, hi byte, except string) *charset {
 	return &cs
 }
 
+// alnumCharset returns the letters and digits plus extra.
+func alnumCharset(extra string) *charset {
+	cs := newCharset('0', '9', "")
+	for c := 'a'; c <= 'z'; c++ {
+		cs[c], cs[c-'a'+'A'] = true, true
+	}
+	for i := 0; i < len(extra); i++ {
+		cs[extra[i]] = true
+	}
+	return cs
+}
+
 var (
 	// RFC 5424 header fields: PRINTUSASCII.
 	printUSASCII = newCharset(33, 126, "")
 	// SD-NAME: PRINTUSASCII except '=', SP, ']' and '"'.
 	sdNameChars = newCharset(33, 126, `=]"`)
-	// RFC 3164 HOSTNAME: visible characters; ':' would end it early.
-	bsdHostChars = newCharset(33, 126, ":")
-	// RFC 3164 TAG: alphanumeric, plus the usual - _ . /.
-	bsdTagChars = func() *charset {
-		cs := newCharset('0', '9', "")
-		for c := 'a'; c <= 'z'; c++ {
-			cs[c], cs[c-'a'+'A'] = true, true
-		}
-		cs['-'], cs['_'], cs['.'], cs['/'] = true, true, true, true
-		return cs
-	}()
-	// RFC 3164 PID: visible characters except the brackets around it.
-	bsdPIDChars = newCharset(33, 126, "[]")
+	// PARAM-NAME as written: an SD-NAME without '.', since syslog-ng keeps
+	// structured data as .SDATA.SD-ID.PARAM-NAME and splits that at the
+	// last dot when it writes it out again ($SDATA).
+	sdParamChars = newCharset(33, 126, `=]".`)
+	// HOSTNAME: the characters of host names and IP literals. rsyslog's
+	// RFC 3164 parser takes nothing else (and go-syslog's no ':').
+	hostChars5424 = alnumCharset(".-_:")
+	hostChars3164 = alnumCharset(".-_")
+	// APP-NAME, RFC 3164 TAG: a token neither receiver splits. rsyslog's
+	// programname stops at '/', ':' and '['; syslog-ng's RFC 3164 PROGRAM
+	// at ':' and '['; ']' and '"' end the fields around them.
+	tokenChars = newCharset(33, 126, `"/:[]`)
+	// PROCID, RFC 3164 PID: the same, '/' allowed.
+	pidChars = newCharset(33, 126, `":[]`)
 )
 
 // Lengths of the RFC 5424 header fields (RFC 5424 §6) and of the RFC 3164
@@ -51,12 +65,65 @@ const (
 	maxTag      = 32
 )
 
-// appendField appends v with every character outside cs replaced by '_',
-// cut to max bytes; an empty v is written as the nil value "-".
-func (cs *charset) appendField(dst []byte, v string, max int) []byte {
-	if v == "" {
-		return append(dst, '-')
+// A fieldRule makes values valid for one header field of one syntax, for
+// the RFC and for what rsyslog and syslog-ng parse.
+type fieldRule struct {
+	cs        *charset
+	ipv6Colon bool   // ':' only in IP literals: kept when everything before the last ':' is hex digits and ':'
+	alnumEnd  bool   // trailing characters other than letters and digits removed
+	nilValue  string // written when neither value nor constant is usable ("" : the field is left out)
+}
+
+var (
+	hostRule5424 = &fieldRule{cs: hostChars5424, ipv6Colon: true, nilValue: "-"}
+	hostRule3164 = &fieldRule{cs: hostChars3164, alnumEnd: true, nilValue: "localhost"}
+	appRule      = &fieldRule{cs: tokenChars, nilValue: "-"}
+	procIDRule   = &fieldRule{cs: pidChars, nilValue: "-"}
+	pidRule3164  = &fieldRule{cs: pidChars}
+	msgIDRule    = &fieldRule{cs: printUSASCII, nilValue: "-"}
+)
+
+// appendValue appends v with every character outside the rule's charset
+// replaced by '_', cut to max characters, then the rule's IPv6 and
+// last-character rules applied. ok is false, and nothing appended, when
+// that leaves nothing usable: an empty value or "-" (the nil value).
+func (r *fieldRule) appendValue(dst []byte, v string, max int) (_ []byte, ok bool) {
+	start := len(dst)
+	dst = r.cs.appendChars(dst, v, max)
+	b := dst[start:]
+	if r.ipv6Colon {
+		if last := bytes.LastIndexByte(b, ':'); last >= 0 && !hexOrColon(b[:last]) {
+			for i, c := range b {
+				if c == ':' {
+					b[i] = '_'
+				}
+			}
+		}
 	}
+	if r.alnumEnd {
+		for len(b) > 0 && !isAlnum(b[len(b)-1]) {
+			b = b[:len(b)-1]
+		}
+		dst = dst[:start+len(b)]
+	}
+	if len(b) == 0 || len(b) == 1 && b[0] == '-' {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+func hexOrColon(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// appendChars appends v with every character outside cs replaced by '_',
+// cut to max characters (all ASCII, so max bytes).
+func (cs *charset) appendChars(dst []byte, v string, max int) []byte {
 	if len(v) <= max {
 		i := 0
 		for i < len(v) && cs[v[i]] {
@@ -82,6 +149,15 @@ func (cs *charset) appendField(dst []byte, v string, max int) []byte {
 		dst = append(dst, '_')
 	}
 	return dst
+}
+
+// appendField appends v as appendChars does; an empty v is written as the
+// nil value "-".
+func (cs *charset) appendField(dst []byte, v string, max int) []byte {
+	if v == "" {
+		return append(dst, '-')
+	}
+	return cs.appendChars(dst, v, max)
 }
 
 // sanitize returns v as appendField writes it.
@@ -111,6 +187,18 @@ func ValidSDName(s string) bool {
 // SanitizeSDName makes s a valid SD-ID or PARAM-NAME.
 func SanitizeSDName(s string) string { return sdNameChars.sanitize(s, maxSDName) }
 
+// sdParamNames returns the PARAM-NAMEs of keys: made valid (without '.'),
+// and unique by the numbering rule of uniqueName, still at most 32
+// characters.
+func sdParamNames(keys []string) []string {
+	var u uniqueNames
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = u.unique(sdParamChars.sanitize(k, maxSDName), maxSDName)
+	}
+	return out
+}
+
 // priStrings holds "<PRI>" for every facility and severity.
 var priStrings = func() (p [192]string) {
 	for i := range p {
@@ -120,9 +208,10 @@ var priStrings = func() (p [192]string) {
 }()
 
 // appendHeader appends everything before MSG, the space before it and
-// the BOM included. With sdLimit >= 0, structured data is cut so that the
-// header ends at or before sdLimit.
-func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec int64, sdLimit int) []byte {
+// the BOM included. At a shortening level > 0 (a message being cut), it
+// sets sdStart, header fields are shorter (shortMax[level]) and the
+// element of SDKeys is cut so that the header ends at or before sdLimit.
+func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec int64, level, sdLimit int) []byte {
 	dst = append(dst, priStrings[pri]...)
 	if e.bsd {
 		dst = e.clock.appendBSD(dst, sec)
@@ -131,27 +220,23 @@ func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec
 		dst = e.clock.appendRFC3339(dst, sec, nsec)
 	}
 	switch {
-	case e.constHeader && sdLimit < 0 && !e.hasSD:
+	case e.constHeader && level == 0 && !e.hasSD:
 		return append(dst, e.tail...) // with the nil SD, the space and the BOM
-	case e.constHeader && sdLimit < 0:
+	case e.constHeader && level == 0:
 		dst = append(dst, e.tailFields...)
 	default:
-		max := fullMax
-		if sdLimit >= 0 {
-			max = compactMax // cutting to size: shorter fields leave room for the body
-		}
-		dst = e.appendFieldsMax(dst, max,
-			e.mappedOr(e.opts.HostnameKeys, e.hostname),
-			e.mappedOr(e.opts.AppNameKeys, e.appName),
-			e.mappedOr(e.opts.ProcIDKeys, e.procID),
-			e.mappedOr(e.opts.MsgIDKeys, e.msgID))
+		o := &e.opts
+		dst = e.appendFields(dst, shortMax[level], o.HostnameKeys, o.AppNameKeys, o.ProcIDKeys, o.MsgIDKeys)
 	}
+	e.sdStart = len(dst)
 	if e.bsd {
 		return dst
 	}
 	if e.hasSD {
-		if sdLimit >= 0 {
-			sdLimit -= 1 + len(bom)
+		if level == 0 {
+			sdLimit = -1 // no limit
+		} else {
+			sdLimit = max(sdLimit-1-len(bom), 0)
 		}
 		dst = e.appendSD(dst, grp, index, sdLimit)
 		dst = append(dst, ' ')
@@ -164,45 +249,55 @@ func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec
 	return dst
 }
 
-func (e *Encoder) mappedOr(keys []string, def string) string {
-	if v, ok := lookup(e.fields, keys); ok {
-		return v
+// appendMapped appends a header field: the value of the first of keys
+// present in the log whose value the rule leaves usable, else def (the
+// constant), else the rule's nil value.
+func (e *Encoder) appendMapped(dst []byte, r *fieldRule, keys []string, def string, max int) []byte {
+	for _, k := range keys {
+		if v, ok := e.find(k); ok && v != "" {
+			if out, ok := r.appendValue(dst, v, max); ok {
+				return out
+			}
+		}
 	}
-	return def
+	if out, ok := r.appendValue(dst, def, max); ok {
+		return out
+	}
+	return append(dst, r.nilValue...)
 }
 
-// Header field lengths: the RFC's, and the shorter ones used when a
-// message must be cut.
+// Header field lengths (HOSTNAME, APP-NAME, PROCID, MSGID): the RFC's,
+// then the shorter ones of each level used when a message must be cut.
 var (
-	fullMax    = [4]int{maxHostname, maxAppName, maxProcID, maxMsgID}
-	compactMax = [4]int{64, 48, 32, 32}
+	fullMax  = [4]int{maxHostname, maxAppName, maxProcID, maxMsgID}
+	shortMax = [3][4]int{fullMax, {64, 48, 32, 32}, {16, 16, 16, 16}}
 )
 
 // appendFields appends the header fields after the timestamp: RFC 5424
 // " HOSTNAME APP-NAME PROCID MSGID " or RFC 3164 " HOSTNAME TAG[PID]: ".
-func (e *Encoder) appendFields(dst []byte, host, app, procID, msgID string) []byte {
-	return e.appendFieldsMax(dst, fullMax, host, app, procID, msgID)
-}
-
-func (e *Encoder) appendFieldsMax(dst []byte, max [4]int, host, app, procID, msgID string) []byte {
+// Each is mapped from the log (keys) or the constant.
+func (e *Encoder) appendFields(dst []byte, max [4]int, hostKeys, appKeys, procKeys, msgKeys []string) []byte {
+	o := &e.opts
 	dst = append(dst, ' ')
 	if e.bsd {
-		dst = bsdHostChars.appendField(dst, host, max[0])
+		dst = e.appendMapped(dst, hostRule3164, hostKeys, o.Hostname, max[0])
 		dst = append(dst, ' ')
-		dst = bsdTagChars.appendField(dst, app, min(max[1], maxTag))
-		if procID != "" && procID != "-" {
-			dst = append(dst, '[')
-			dst = bsdPIDChars.appendField(dst, procID, max[2])
+		dst = e.appendMapped(dst, appRule, appKeys, o.AppName, min(max[1], maxTag))
+		n := len(dst)
+		dst = append(dst, '[')
+		if dst = e.appendMapped(dst, pidRule3164, procKeys, o.ProcID, max[2]); len(dst) == n+1 {
+			dst = dst[:n] // no PID
+		} else {
 			dst = append(dst, ']')
 		}
 		return append(dst, ": "...)
 	}
-	dst = printUSASCII.appendField(dst, host, max[0])
+	dst = e.appendMapped(dst, hostRule5424, hostKeys, o.Hostname, max[0])
 	dst = append(dst, ' ')
-	dst = printUSASCII.appendField(dst, app, max[1])
+	dst = e.appendMapped(dst, appRule, appKeys, o.AppName, max[1])
 	dst = append(dst, ' ')
-	dst = printUSASCII.appendField(dst, procID, max[2])
+	dst = e.appendMapped(dst, procIDRule, procKeys, o.ProcID, max[2])
 	dst = append(dst, ' ')
-	dst = printUSASCII.appendField(dst, msgID, max[3])
+	dst = e.appendMapped(dst, msgIDRule, msgKeys, o.MsgID, max[3])
 	return append(dst, ' ')
 }

@@ -1,6 +1,13 @@
 package format
 
-// The JSON body: one object per log, keys in the seed's order.
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// The JSON body: one object per log, keys in the seed's order. Member
+// names are unique: the log's keys are, and when replacing invalid UTF-8
+// makes two equal, the later is numbered (k\uFFFD, k\uFFFD2).
 
 // jsonEscaper writes the inside of a JSON string (RFC 8259): quote,
 // backslash and control characters escaped (DEL too, so that the text is
@@ -29,8 +36,8 @@ var jsonFast = newFastCheck(0x20, []byte{'\\', 0x7f}, '"')
 
 // appendJSON appends {"key":"value",...}. marks records each member: entry
 // is where it starts (its comma included), value where its value's text
-// starts (after the opening quote).
-func appendJSON(dst []byte, fields []Field, marks []mark) ([]byte, []mark) {
+// starts (after the opening quote). names is scratch space.
+func appendJSON(dst []byte, fields []Field, marks []mark, names *uniqueNames) ([]byte, []mark) {
 	// Optimistic: write the object unescaped and check it once.
 	start, m0 := len(dst), len(marks)
 	dst = append(dst, '{')
@@ -52,6 +59,13 @@ func appendJSON(dst []byte, fields []Field, marks []mark) ([]byte, []mark) {
 		return dst, marks
 	}
 	dst, marks = dst[:start], marks[:m0]
+	repair := false
+	for i := range fields {
+		if !utf8.ValidString(fields[i].Key) {
+			repair = true
+			break
+		}
+	}
 	dst = append(dst, '{')
 	for i := range fields {
 		m := mark{entry: len(dst)}
@@ -59,14 +73,40 @@ func appendJSON(dst []byte, fields []Field, marks []mark) ([]byte, []mark) {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '"')
-		dst = jsonEscaper.appendEscaped(dst, fields[i].Key)
+		if repair {
+			dst = jsonEscaper.appendEscaped(dst, names.unique(repairUTF8(fields[i].Key), 0))
+		} else {
+			dst = jsonEscaper.appendEscaped(dst, fields[i].Key)
+		}
 		dst = append(dst, `":"`...)
 		m.value = len(dst)
 		dst = jsonEscaper.appendEscaped(dst, fields[i].Value)
 		dst = append(dst, '"')
 		marks = append(marks, m)
 	}
+	if repair {
+		names.reset()
+	}
 	return append(dst, '}'), marks
+}
+
+// repairUTF8 replaces each byte of s that is not part of valid UTF-8 by
+// U+FFFD, as the escapers do.
+func repairUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // fitJSON cuts a JSON body that ends past limit so that it ends at or

@@ -17,19 +17,26 @@ import (
 // across messages is a copy.
 type attrKeys struct {
 	cache    map[string]string
-	used     []string // keys written in the current message
-	reserved []string // keys the format itself writes
-	clash    bool     // a key of this message was changed: check for repeats
+	reserved []string    // keys the format itself writes
+	used     []string    // keys of the current message, reserved first
+	set      uniqueNames // used[:inSet], once a key must be checked
+	inSet    int
+	clash    bool // a key of this message was changed: check for repeats
 	scratch  []byte
 
 	// memo holds the previous message's names and keys by position: while
 	// a message repeats its predecessor's names, its keys are the same.
+	// Both are copies, never the log's memory.
 	memo   []memoKey
 	pos    int
 	memoOK bool
 }
 
-type memoKey struct{ name, key string }
+// memoKey: a name, and its key unless same (the key is the name).
+type memoKey struct {
+	name, key string
+	same      bool
+}
 
 const maxKeyCache = 4096
 
@@ -40,6 +47,10 @@ func newAttrKeys(reserved ...string) *attrKeys {
 // start begins a message.
 func (a *attrKeys) start() {
 	a.used = append(a.used[:0], a.reserved...)
+	if a.inSet > 0 {
+		a.set.reset()
+		a.inSet = 0
+	}
 	a.clash = false
 	a.pos, a.memoOK = 0, true
 }
@@ -48,12 +59,14 @@ func (a *attrKeys) start() {
 // unique within it.
 func (a *attrKeys) key(k string) string {
 	if a.memoOK && a.pos < len(a.memo) && a.memo[a.pos].name == k {
-		out := a.memo[a.pos].key
+		m := &a.memo[a.pos]
 		a.pos++
-		a.used = append(a.used, out)
-		if out != k {
+		out := k // this log's own memory: valid for this message
+		if !m.same {
+			out = m.key
 			a.clash = true
 		}
+		a.used = append(a.used, out)
 		return out
 	}
 	if a.memoOK {
@@ -62,7 +75,11 @@ func (a *attrKeys) key(k string) string {
 		a.memo = a.memo[:a.pos]
 	}
 	out := a.uniqueKey(k)
-	a.memo = append(a.memo, memoKey{strings.Clone(k), out})
+	if out == k {
+		a.memo = append(a.memo, memoKey{name: strings.Clone(k), same: true})
+	} else {
+		a.memo = append(a.memo, memoKey{name: strings.Clone(k), key: out}) // out is never the log's memory
+	}
 	a.pos++
 	return out
 }
@@ -77,11 +94,12 @@ func (a *attrKeys) uniqueKey(k string) string {
 		return out
 	}
 	a.clash = true
-	base := out
-	for n := 2; a.isUsed(out); n++ {
-		out = base + strconv.Itoa(n)
+	for ; a.inSet < len(a.used); a.inSet++ {
+		a.set.add(a.used[a.inSet])
 	}
+	out = a.set.unique(out, 0)
 	a.used = append(a.used, out)
+	a.inSet = len(a.used)
 	return out
 }
 
@@ -94,13 +112,69 @@ func (a *attrKeys) isReserved(k string) bool {
 	return false
 }
 
-func (a *attrKeys) isUsed(k string) bool {
-	for _, u := range a.used {
-		if k == u {
-			return true
+// uniqueNames makes the names of one message unique by the numbering rule
+// every body shares: a name already used gets the smallest number n >= 2
+// for which name+n is unused (rt, rt2, rt3…). Each name costs amortised
+// O(1): the names are in a map, and each repeated name remembers the last
+// number it took. Names may alias the log's memory: reset forgets them.
+type uniqueNames struct {
+	used    map[string]struct{}
+	next    map[string]int
+	peak    int
+	scratch []byte
+}
+
+// reset forgets every name. Emptying the maps costs their capacity: maps
+// much larger than the messages now using them are let go.
+func (u *uniqueNames) reset() {
+	n := len(u.used)
+	u.peak = max(u.peak, n)
+	if u.peak > 1024 && n*8 < u.peak {
+		u.used, u.next, u.peak = nil, nil, 0
+		return
+	}
+	clear(u.used)
+	clear(u.next)
+}
+
+func (u *uniqueNames) add(name string) {
+	if u.used == nil {
+		u.used, u.next = map[string]struct{}{}, map[string]int{}
+	}
+	u.used[name] = struct{}{}
+}
+
+// unique returns name, or name numbered, marked used. With limit > 0 the
+// result has at most limit bytes (name is ASCII): name is shortened to
+// make room for the number.
+func (u *uniqueNames) unique(name string, limit int) string {
+	if _, dup := u.used[name]; !dup {
+		u.add(name)
+		return name
+	}
+	n := max(u.next[name], 2)
+	for ; ; n++ {
+		base := name
+		if d := digits(n); limit > 0 && len(base)+d > limit {
+			base = base[:limit-d]
+		}
+		c := strconv.AppendInt(append(u.scratch[:0], base...), int64(n), 10)
+		u.scratch = c
+		if _, dup := u.used[string(c)]; !dup { // no allocation to look up
+			u.next[name] = n + 1
+			s := string(c)
+			u.add(s)
+			return s
 		}
 	}
-	return false
+}
+
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 // sanitize returns the alphanumeric form of k and whether it differs.

@@ -42,3 +42,23 @@ func appendKV(dst []byte, fields []Field, esc *escaper) []byte {
 	}
 	return dst
 }
+
+// appendKVMax appends the kv body of fields, stopping before the first
+// character or escape sequence that would make dst longer than limit.
+func appendKVMax(dst []byte, fields []Field, esc *escaper, limit int) []byte {
+	full := true
+	for i := range fields {
+		if limit-len(dst) < 2 {
+			return dst
+		}
+		dst = append(dst, "||"...)
+		if dst, full = esc.appendEscapedMax(dst, fields[i].Key, limit); !full || len(dst) >= limit {
+			return dst
+		}
+		dst = append(dst, '=')
+		if dst, full = esc.appendEscapedMax(dst, fields[i].Value, limit); !full {
+			return dst
+		}
+	}
+	return dst
+}

@@ -63,15 +63,15 @@ func leefDelimiterField(delim byte) string {
 // maxLEEFEventID bounds an EventID taken from a field.
 const maxLEEFEventID = 255
 
-func (e *Encoder) appendLEEF(dst []byte, fields, all []Field, sev int, sec, nsec int64, compact bool) []byte {
+func (e *Encoder) appendLEEF(dst []byte, fields []Field, sev int, sec, nsec int64, level int) []byte {
 	o := &e.opts
 	d := e.delim
 	maxID := maxLEEFEventID
-	if compact {
-		maxID = compactHeader
+	if level > 0 {
+		maxID = shortHeader[level]
 	}
 	dst = append(dst, e.leefStart...)
-	dst = leefHeaderEscaper.appendEscaped(dst, prefixUTF8(mapped(all, o.EventIDKeys, o.EventID), maxID))
+	dst = leefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventIDKeys, o.EventID), maxID))
 	dst = append(dst, '|')
 	if e.leef2 {
 		dst = append(dst, leefDelimiterField(d)...)

@@ -12,7 +12,8 @@ var facilityNames = [24]string{
 
 // ParseSeverity reads a severity given as 0–7, an RFC 5424 name or a
 // common level word (fatal, critical, error, warn, warning, notice, info,
-// debug, trace, …), case-insensitively. ok is false for anything else.
+// debug, trace, …), case-insensitively, spaces and tabs around it ignored.
+// ok is false for anything else.
 func ParseSeverity(v string) (sev int, ok bool) {
 	if len(v) == 1 && v[0] >= '0' && v[0] <= '7' {
 		return int(v[0] - '0'), true
@@ -21,6 +22,9 @@ func ParseSeverity(v string) (sev int, ok bool) {
 	w, ok := lowerWord(&buf, v)
 	if !ok {
 		return 0, false
+	}
+	if len(w) == 1 && w[0] >= '0' && w[0] <= '7' { // trimmed, like the words
+		return int(w[0] - '0'), true
 	}
 	switch w {
 	case "emerg", "emergency", "panic":

@@ -40,7 +40,7 @@ func TestSeverityVocabulary(t *testing.T) {
 	cases := map[string]int{
 		"0": 0, "7": 7, "emerg": 0, "PANIC": 0, "alert": 1, "Crit": 2, "critical": 2, "FATAL": 2,
 		"err": 3, "Error": 3, "warn": 4, "WARNING": 4, "notice": 5, "info": 6, "Informational": 6,
-		"debug": 7, "TRACE": 7, " info ": 6,
+		"debug": 7, "TRACE": 7, " info ": 6, "0 ": 0, "\t7": 7,
 	}
 	for v, want := range cases {
 		if got, ok := ParseSeverity(v); !ok || got != want {
@@ -208,11 +208,16 @@ func TestOversize(t *testing.T) {
 	for _, body := range []string{BodyKV, BodyJSON, BodyCEF, BodyLEEF} {
 		o := Options{Body: body, MaxSize: 1000, EscapeBreaks: true, Vendor: "V", Product: "P", Version: "1"}
 		out, res := encode(t, o, testGroup(), l)
-		if res != Truncated || len(out) > 1000 || len(out) < 990 {
-			t.Errorf("%s: result %d, %d bytes, want Truncated and 990–1000 bytes", body, res, len(out))
+		wantMin := 990 // kv, JSON: cut inside the long value
+		if body == BodyCEF || body == BodyLEEF {
+			wantMin = 100 // whole pairs: the long one is left out
+		}
+		if res != Truncated || len(out) > 1000 || len(out) < wantMin {
+			t.Errorf("%s: result %d, %d bytes, want Truncated and %d–1000 bytes", body, res, len(out), wantMin)
 		}
 		msg := *parse5424(t, out).Message
 		var err error
+		var pairs []Field
 		switch body {
 		case BodyJSON:
 			var m map[string]string
@@ -221,9 +226,23 @@ func TestOversize(t *testing.T) {
 				t.Errorf("json: cut inside the long value expected: %v", m)
 			}
 		case BodyCEF:
-			_, err = parseCEF(msg)
+			var ev cefEvent
+			ev, err = parseCEF(msg)
+			pairs = ev.Ext
 		case BodyLEEF:
-			_, err = parseLEEF(msg)
+			var ev leefEvent
+			ev, err = parseLEEF(msg)
+			pairs = ev.Attrs
+		}
+		if body == BodyCEF || body == BodyLEEF {
+			// The pair that does not fit is left out, the later ones kept.
+			got := map[string]string{}
+			for _, p := range pairs {
+				got[p.Key] = p.Value
+			}
+			if _, ok := got["big"]; ok || got["a"] != "x" || got["z"] != "tail" {
+				t.Errorf("%s: pairs %v, want a and z whole and big left out", body, got)
+			}
 		}
 		if err != nil {
 			t.Errorf("%s: cut message does not parse: %v", body, err)

@@ -170,3 +170,178 @@ func refAttrKeys(fs []Field, reserved ...string) []string {
 	}
 	return out
 }
+
+// Header rules (README "Messages"), written from the rules, not the code.
+
+// refChars keeps the runes ok accepts, writes others '_', cut to max.
+func refChars(v string, max int, ok func(r rune) bool) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range v {
+		if n == max {
+			break
+		}
+		if ok(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		n++
+	}
+	return b.String()
+}
+
+func isAlnumRune(r rune) bool { return r < 128 && isAlnum(byte(r)) }
+
+// A refRule makes one header field's value; "" means unusable.
+type refRule func(v string, max int) string
+
+func refHostRule(bsd bool) refRule {
+	return func(v string, max int) string {
+		s := refChars(v, max, func(r rune) bool { return isAlnumRune(r) || strings.ContainsRune(".-_", r) || !bsd && r == ':' })
+		if i := strings.LastIndex(s, ":"); i >= 0 && strings.Trim(s[:i], "0123456789abcdefABCDEF:") != "" {
+			s = strings.ReplaceAll(s, ":", "_")
+		}
+		if bsd {
+			s = strings.TrimRightFunc(s, func(r rune) bool { return !isAlnumRune(r) })
+		}
+		return refUsable(s)
+	}
+}
+
+// refTokenRule: APP-NAME, TAG (no space, ", /, :, [, ]) and PROCID, PID (/ allowed).
+func refTokenRule(slash bool) refRule {
+	return func(v string, max int) string {
+		return refUsable(refChars(v, max, func(r rune) bool {
+			return isPrintUSASCII(r) && !strings.ContainsRune(`":[]`, r) && (slash || r != '/')
+		}))
+	}
+}
+
+func refMsgIDRule(v string, max int) string { return refUsable(refChars(v, max, isPrintUSASCII)) }
+
+func refUsable(s string) string {
+	if s == "-" {
+		return ""
+	}
+	return s
+}
+
+// refField is a mapped header field: the first of keys present with a
+// value the rule leaves usable, else the constant made so, else "".
+func refField(fs []Field, keys []string, constant string, rule refRule, max int) string {
+	for _, k := range keys {
+		for _, f := range fs {
+			if f.Key == k && f.Value != "" {
+				if s := rule(f.Value, max); s != "" {
+					return s
+				}
+			}
+		}
+	}
+	return rule(constant, max)
+}
+
+// refNumbered makes names unique: a name already used gets the smallest
+// n >= 2 with name+n unused, the name shortened so that the result has at
+// most max bytes (max 0: no limit).
+func refNumbered(names []string, max int) []string {
+	used := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		c := n
+		for i := 2; used[c]; i++ {
+			num := strconv.Itoa(i)
+			base := n
+			if max > 0 && len(base)+len(num) > max {
+				base = base[:max-len(num)]
+			}
+			c = base + num
+		}
+		used[c] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// refSDParamNames: the SD keys without repeats, made PARAM-NAMEs (no '.',
+// "-" when empty) and numbered. Returns the keys and their names.
+func refSDParamNames(keys []string) ([]string, []string) {
+	var ks, names []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		n := refChars(k, 32, func(r rune) bool { return isPrintUSASCII(r) && !strings.ContainsRune(`="].`, r) })
+		if n == "" {
+			n = "-"
+		}
+		ks, names = append(ks, k), append(names, n)
+	}
+	return ks, refNumbered(names, 32)
+}
+
+// refJSONNames: the keys with invalid UTF-8 replaced, numbered.
+func refJSONNames(fs []Field) []string {
+	var names []string
+	for _, f := range fs {
+		names = append(names, refText(f.Key, nil))
+	}
+	return refNumbered(names, 0)
+}
+
+// refUnits is the encoding of s split into what a cut may not split: one
+// unit per character of s (its replacement, U+FFFD for an invalid byte).
+func refUnits(s string, repl map[rune]string) []string {
+	var out []string
+	for _, r := range s {
+		if r2, ok := repl[r]; ok {
+			out = append(out, r2)
+		} else {
+			out = append(out, string(r))
+		}
+	}
+	return out
+}
+
+// refKVUnits are the units of the kv body.
+func refKVUnits(fs []Field, repl map[rune]string) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, "||")
+		out = append(out, refUnits(f.Key, repl)...)
+		out = append(out, "=")
+		out = append(out, refUnits(f.Value, repl)...)
+	}
+	return out
+}
+
+// unitPrefix reports whether got is the concatenation of a prefix of
+// units, and returns the unit after it ("" when all are used).
+func unitPrefix(got string, units []string) (ok bool, next string) {
+	n := 0
+	for _, u := range units {
+		if n == len(got) {
+			return true, u
+		}
+		if !strings.HasPrefix(got[n:], u) {
+			return false, u
+		}
+		n += len(u)
+	}
+	return n == len(got), ""
+}
+
+// ref3164Repl is RFC 3164 content under any framing: CR, LF, NUL as \r \n
+// \0, other controls but tab and DEL as \xHH.
+var ref3164Repl = func() map[rune]string {
+	m := map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`, 0x7f: `\x7f`}
+	for c := rune(1); c < 0x20; c++ {
+		if c != '\t' && c != '\n' && c != '\r' {
+			m[c] = `\x` + strconv.FormatInt(int64(c)+0x100, 16)[1:]
+		}
+	}
+	return m
+}()

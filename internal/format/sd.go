@@ -18,7 +18,8 @@ func sdEscaper(breaks bool) *escaper {
 
 // appendSD appends the STRUCTURED-DATA field: the origin element, the
 // element of SDKeys, or "-". With limit >= 0 the SDKeys element ends at or
-// before limit: a value that crosses it is cut and later ones are left out.
+// before limit: a value that crosses it is cut (between characters and
+// escape sequences) and later ones are left out.
 func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte {
 	n := len(dst)
 	if e.opts.Origin {
@@ -31,8 +32,8 @@ func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte 
 		dst = append(dst, '[')
 		dst = append(dst, e.sdID...)
 		params := 0
-		for i, k := range e.opts.SDKeys {
-			v, ok := find(e.fields, k)
+		for i, k := range e.sdKeys {
+			v, ok := e.find(k)
 			if !ok {
 				continue
 			}
@@ -40,19 +41,24 @@ func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte 
 			dst = append(dst, ' ')
 			dst = append(dst, e.sdNames[i]...)
 			dst = append(dst, '=', '"')
-			vs := len(dst)
-			dst = e.sdEsc.appendEscaped(dst, v)
-			dst = append(dst, '"')
-			if limit >= 0 && len(dst)+1 > limit {
-				if cut := safeCut(dst, vs, limit-2, escUnit); cut >= vs && limit-2 >= vs {
-					dst = append(dst[:cut], '"')
-					params++
-				} else {
-					dst = dst[:p]
-				}
+			if limit < 0 {
+				dst = e.sdEsc.appendEscaped(dst, v)
+				dst = append(dst, '"')
+				params++
+				continue
+			}
+			// `"]` must still fit after the value.
+			if len(dst)+2 > limit {
+				dst = dst[:p]
 				break
 			}
+			var full bool
+			dst, full = e.sdEsc.appendEscapedMax(dst, v, limit-2)
+			dst = append(dst, '"')
 			params++
+			if !full {
+				break
+			}
 		}
 		if params > 0 {
 			dst = append(dst, ']')

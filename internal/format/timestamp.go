@@ -140,20 +140,16 @@ func (c *clock) appendBSD(dst []byte, sec int64) []byte {
 }
 
 // AppendTimestamp appends an RFC 3339 UTC timestamp with exactly six
-// fractional digits, e.g. 2024-05-06T07:08:09.123456Z.
-// A nanosecond part outside [0, 1e9) is not a valid SLS value and is ignored.
+// fractional digits, e.g. 2024-05-06T07:08:09.123456Z, of sec seconds plus
+// nsec nanoseconds: a nanosecond part outside [0, 1e9) carries into the
+// seconds, as time.Unix does (and as Encoder does with __time_ns_part__).
 func AppendTimestamp(dst []byte, sec int64, nsec int64) []byte {
 	var c clock
 	c.sec, c.zoneFrom, c.zoneTo = math.MinInt64, math.MinInt64, math.MaxInt64
 	c.setOffset(0)
-	return c.appendRFC3339(dst, sec, validNsec(nsec))
-}
-
-func validNsec(nsec int64) int64 {
-	if nsec < 0 || nsec >= 1e9 {
-		return 0
-	}
-	return nsec
+	sec += floorDiv(nsec, 1e9)
+	nsec -= floorDiv(nsec, 1e9) * 1e9
+	return c.appendRFC3339(dst, sec, nsec)
 }
 
 // civil returns the proleptic Gregorian date of days since 1970-01-01
