@@ -78,48 +78,61 @@ func TestRELPFaultsLoseNothing(t *testing.T) {
 			p.resetAt.Store(256 << 10)
 		}},
 	}
-	for _, f := range faults {
-		t.Run(f.name, func(t *testing.T) {
-			rs := startRsyslog(t)
-			p := newFaultProxy(t, loopback(rs.Ports().RELP))
-			c := newCloud(t)
-			// Slow the pulls down so the fault lands in the middle of a range.
-			c.emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Delay: 15 * time.Millisecond, Times: -1})
-			fn := c.start(t, fcemu.ContractCustom, c.roleCredentials(), fcemu.Config{
-				Timeout: 60 * time.Second, InstanceConcurrency: 2, Env: relpEnv(p.port(), "SLS_PULL_COUNT=2"),
+	for _, proto := range []string{"relp", "relp-tls"} {
+		for _, f := range faults {
+			t.Run(proto+"/"+f.name, func(t *testing.T) {
+				testRELPFault(t, proto, f)
 			})
-			failed := make(chan struct{})
-			var once sync.Once
-			inv := invokerFunc(func(ctx context.Context, event []byte) (*fcemu.Result, error) {
-				res, err := fn.Invoke(ctx, event)
-				if err == nil && res.Err != nil {
-					once.Do(func() { close(failed) })
-				}
-				return res, err
-			})
-			done := make(chan slstrigger.Report, 1)
-			go func() { done <- trTrigger(t, c, inv, 5) }()
-			rs.WaitForCount(t, 1000, 60*time.Second)
-			f.inject(t, rs, p, failed)
-			rep := <-done
-			if rep.RangesFailed != 0 {
-				t.Fatalf("ranges given up: %+v", rep.Failed)
-			}
-			run := trCount(t, c, rs.WaitForCount(t, 3000, 60*time.Second))
-			run.resent = trResent(t, rep)
-			t.Logf("RELP, %s: %s; %d invocations for %d ranges; %s", f.name, run, len(rep.Attempts), rep.RangesOK, p)
-			if run.missing != 0 {
-				t.Fatalf("%d logs lost", run.missing)
-			}
-			if len(rep.Attempts) == rep.RangesOK && run.resent == 0 && trRetries(t, rep) == 0 {
-				t.Fatal("the fault did not land in the middle of a range: nothing was resent or retried, so this run proves nothing")
-			}
-		})
+		}
 	}
 }
 
-// TestRELPReceiverDownPastTheRetries: nothing answers, retries run out:
-// the invocation fails, never succeeds.
+// testRELPFault runs one fault over proto (relp, or relp-tls with a client
+// certificate: the proxy carries the TLS stream as it is).
+func testRELPFault(t *testing.T, proto string, f relpFault) {
+	rs := startRsyslog(t)
+	port := rs.Ports().RELP
+	var tlsEnv []string
+	if proto == "relp-tls" {
+		port = rs.Ports().RELPTLS
+		tlsEnv = []string{"SYSLOG_PROTOCOL=relp-tls", "SYSLOG_TLS_CA_FILE=" + rs.PKI.CAFile, "SYSLOG_TLS_SERVER_NAME=127.0.0.1",
+			"SYSLOG_TLS_CERT_FILE=" + rs.PKI.ClientCertFile, "SYSLOG_TLS_KEY_FILE=" + rs.PKI.ClientKey}
+	}
+	p := newFaultProxy(t, loopback(port))
+	c := newCloud(t)
+	// Slow the pulls down so the fault lands in the middle of a range.
+	c.emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Delay: 15 * time.Millisecond, Times: -1})
+	fn := c.start(t, fcemu.ContractCustom, c.roleCredentials(), fcemu.Config{
+		Timeout: 60 * time.Second, InstanceConcurrency: 2, Env: append(relpEnv(p.port(), "SLS_PULL_COUNT=2"), tlsEnv...),
+	})
+	failed := make(chan struct{})
+	var once sync.Once
+	inv := invokerFunc(func(ctx context.Context, event []byte) (*fcemu.Result, error) {
+		res, err := fn.Invoke(ctx, event)
+		if err == nil && res.Err != nil {
+			once.Do(func() { close(failed) })
+		}
+		return res, err
+	})
+	done := make(chan slstrigger.Report, 1)
+	go func() { done <- trTrigger(t, c, inv, 5) }()
+	rs.WaitForCount(t, 1000, 60*time.Second)
+	f.inject(t, rs, p, failed)
+	rep := <-done
+	if rep.RangesFailed != 0 {
+		t.Fatalf("ranges given up: %+v", rep.Failed)
+	}
+	run := trCount(t, c, rs.WaitForCount(t, 3000, 60*time.Second))
+	run.resent = trResent(t, rep)
+	t.Logf("%s, %s: %s; %d invocations for %d ranges; %s", proto, f.name, run, len(rep.Attempts), rep.RangesOK, p)
+	if run.missing != 0 {
+		t.Fatalf("%d logs lost", run.missing)
+	}
+	if len(rep.Attempts) == rep.RangesOK && run.resent == 0 && trRetries(t, rep) == 0 {
+		t.Fatal("the fault did not land in the middle of a range: nothing was resent or retried, so this run proves nothing")
+	}
+}
+
 func TestRELPReceiverDownPastTheRetries(t *testing.T) {
 	requireImrelp(t)
 	c := newCloud(t)
