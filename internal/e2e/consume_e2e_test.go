@@ -185,7 +185,7 @@ type cgConsumer struct {
 
 // cgStart starts a consumer named name shipping to rsyslog's TCP port; its
 // messages carry its name as HOSTNAME.
-func cgStart(t *testing.T, c *cgCloud, name string, syslogPort int) *cgConsumer {
+func cgStart(t *testing.T, c *cgCloud, name string, syslogPort int, extraEnv ...string) *cgConsumer {
 	t.Helper()
 	cmd := exec.Command(functionBinary, "consume")
 	cmd.Env = []string{
@@ -198,7 +198,7 @@ func cgStart(t *testing.T, c *cgCloud, name string, syslogPort int) *cgConsumer 
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
 		"LOG_LEVEL=info",
 	}
-	cmd.Env = append(cmd.Env, localcloud.TrustEnv...)
+	cmd.Env = append(append(cmd.Env, localcloud.TrustEnv...), extraEnv...) // later entries win
 	cs := &cgConsumer{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = cs.out, cs.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -715,4 +715,45 @@ type cgSummary struct {
 	Consumer string `json:"consumer"`
 	Shards   []int  `json:"shards"`
 	Logs     int    `json:"logs"`
+}
+
+// TestConsumerGroupOverRELPCheckpointsOnlyAcknowledged: over RELP a
+// frozen receiver acknowledges nothing, so no checkpoint moves past what
+// it acknowledged (over TCP its kernel would have taken the bytes); after
+// SIGKILL and a restart every log arrives.
+func TestConsumerGroupOverRELPCheckpointsOnlyAcknowledged(t *testing.T) {
+	requireImrelp(t)
+	rs := startRsyslog(t)
+	c := cgNewCloud(t)
+	a := cgStart(t, c, "consumer-relp", rs.Ports().RELP, "SYSLOG_PROTOCOL=relp", "SYSLOG_FRAMING=", "SYSLOG_MAX_MESSAGE_SIZE=65536")
+	cgWaitBalanced(t, c, a.name)
+	p := cgNewProducer(t, c)
+	p.produce(100, 5*time.Millisecond)
+	cgWaitAll(t, rs, p)
+	cgWaitCheckpointsAtEnd(t, c, p)
+
+	rs.cmd.Process.Signal(syscall.SIGSTOP)
+	p.produce(50, 5*time.Millisecond)
+	cgWait(t, 60*time.Second, "a failed delivery on every shard while the receiver is frozen", func() bool {
+		f := a.failures()
+		for shard := range cgShards {
+			if f[shard] < 1 {
+				return false
+			}
+		}
+		return true
+	})
+	if cps := c.cgCheckpoints(t); cps != [cgShards]int{100, 100, 100, 100} {
+		t.Fatalf("checkpoints (groups) %v while the receiver acknowledged nothing, want them held at 100", cps)
+	}
+	rs.kill()
+	rs.start(t)
+	logs := cgWaitAll(t, rs, p)
+	cgWaitCheckpointsAtEnd(t, c, p)
+	a.mustStop(t)
+	tl := cgCount(logs, p)
+	t.Logf("consumer over RELP, receiver frozen then killed: %s", tl)
+	if tl.missing != 0 {
+		t.Fatalf("%d logs missing", tl.missing)
+	}
 }
