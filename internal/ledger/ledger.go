@@ -113,17 +113,17 @@ func (l *Ledger) ConfirmAll() bool {
 	return l.Confirm(l.pending[len(l.pending)-1].End)
 }
 
-// Fail records that the connection failed while the batch starting at
-// cursor was being written, after partial of its logs had been written.
-// It returns the cursor to resume from on a new connection: the first
-// unconfirmed batch, or cursor when every earlier batch is confirmed.
+// Fail records that the connection failed; cursor is the batch that
+// would have been written next (a batch written in part is recorded with
+// Sent first). It returns the cursor to resume from on a new connection:
+// the first unconfirmed batch, or cursor when every batch is confirmed.
 // Everything unconfirmed is counted as resent. When the connection has
 // now failed more than maxRetries times in a row without confirmed
 // progress, it returns an error wrapping ErrRetriesExhausted instead, and
 // counts nothing as resent.
 // The resume point also says how many messages at the start of that
 // batch to skip (confirmed in part, see ConfirmMessages).
-func (l *Ledger) Fail(cursor string, partial int64) (resume string, skip int64, err error) {
+func (l *Ledger) Fail(cursor string) (resume string, skip int64, err error) {
 	l.failures++
 	if l.failures > l.maxRetries {
 		return "", 0, fmt.Errorf("%w: %d failures in a row without a confirmed log (%d allowed)", ErrRetriesExhausted, l.failures, l.maxRetries)
@@ -132,7 +132,7 @@ func (l *Ledger) Fail(cursor string, partial int64) (resume string, skip int64, 
 	if len(l.pending) > 0 {
 		resume, skip = l.pending[0].Cursor, l.pending[0].Skip+l.partial
 	}
-	l.resent += l.Unconfirmed() + partial
+	l.resent += l.Unconfirmed()
 	l.retries++
 	l.pending, l.partial = l.pending[:0], 0
 	return resume, skip, nil

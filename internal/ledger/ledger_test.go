@@ -30,7 +30,7 @@ func TestPartialConfirmationResumesInsideTheBatch(t *testing.T) {
 	if l.ConfirmMessages(130) {
 		t.Fatal("the same position reported progress twice")
 	}
-	resume, skip, err := l.Fail("c2", 0)
+	resume, skip, err := l.Fail("c2")
 	if err != nil || resume != "c1" || skip != 30 {
 		t.Fatalf("Fail = %q skip %d %v; want c1 skipping 30", resume, skip, err)
 	}
@@ -40,7 +40,7 @@ func TestPartialConfirmationResumesInsideTheBatch(t *testing.T) {
 	// The resend: c1 again, its first 30 skipped, on a new connection.
 	l.Sent(frames("c1", 30, 0, 70))
 	l.ConfirmMessages(20)
-	resume, skip, _ = l.Fail("c2", 0)
+	resume, skip, _ = l.Fail("c2")
 	if resume != "c1" || skip != 50 {
 		t.Fatalf("second Fail = %q skip %d; want c1 skipping 50", resume, skip)
 	}
@@ -87,7 +87,8 @@ func TestFailResumesAtFirstUnconfirmedBatch(t *testing.T) {
 	l.Sent(entry("c0", 10, 100))
 	l.Sent(entry("c1", 20, 300))
 	l.Confirm(100)
-	resume, _, err := l.Fail("c2", 5) // c2 was being written: 5 of its logs went out
+	l.Sent(Entry{Cursor: "c2", Logs: 5, End: 350}) // c2 failed part-way: 5 of its logs went out
+	resume, _, err := l.Fail("c3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestFailWithNothingPendingResumesAtTheFailedBatch(t *testing.T) {
 	l := New(1)
 	l.Sent(entry("c0", 10, 100))
 	l.ConfirmAll()
-	resume, _, err := l.Fail("c1", 0)
+	resume, _, err := l.Fail("c1")
 	if err != nil || resume != "c1" || l.Resent() != 0 {
 		t.Fatalf("Fail = %q, %v, resent %d; want c1, nil, 0", resume, err, l.Resent())
 	}
@@ -118,12 +119,12 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 	// every connection fails, and writes alone do not reset the count.
 	for i := 0; i < 2; i++ {
 		l.Sent(entry("c0", 10, 100))
-		if _, _, err := l.Fail("c1", 0); err != nil {
+		if _, _, err := l.Fail("c1"); err != nil {
 			t.Fatalf("failure %d refused: %v", i+1, err)
 		}
 	}
 	l.Sent(entry("c0", 10, 100))
-	_, _, err := l.Fail("c1", 0)
+	_, _, err := l.Fail("c1")
 	if !errors.Is(err, ErrRetriesExhausted) {
 		t.Fatalf("third failure in a row without progress: %v, want ErrRetriesExhausted", err)
 	}
@@ -136,7 +137,7 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		l.Sent(entry("c", 10, uint64(100*(i+1))))
 		l.Confirm(uint64(100 * (i + 1)))
-		if _, _, err := l.Fail("next", 0); err != nil {
+		if _, _, err := l.Fail("next"); err != nil {
 			t.Fatalf("failure %d after confirmed progress refused: %v", i+1, err)
 		}
 	}
@@ -147,7 +148,8 @@ func TestRetryBudgetResetsOnlyOnConfirmedProgress(t *testing.T) {
 
 func TestZeroRetries(t *testing.T) {
 	l := New(0)
-	if _, _, err := l.Fail("c0", 3); !errors.Is(err, ErrRetriesExhausted) {
+	l.Sent(entry("c0", 3, 10))
+	if _, _, err := l.Fail("c1"); !errors.Is(err, ErrRetriesExhausted) {
 		t.Fatalf("SYSLOG_MAX_RETRIES=0 allowed a retry: %v", err)
 	}
 	if l.Resent() != 0 || l.Retries() != 0 {

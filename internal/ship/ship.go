@@ -306,11 +306,11 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 	defer func() { pf.stop() }()
 	// retry resets the connection after cause and resumes the range at the
 	// first unconfirmed message (or at cursor, the batch being written).
-	retry := func(cause error, cursor string, partial int64) error {
+	retry := func(cause error, cursor string) error {
 		confirm() // RELP acknowledgements stay true after the failure
 		sess.Reset()
-		unconfirmed := led.Unconfirmed() + partial
-		resume, n, err := led.Fail(cursor, partial)
+		unconfirmed := led.Unconfirmed()
+		resume, n, err := led.Fail(cursor)
 		if err != nil {
 			return fmt.Errorf("%w (%s=%d: %v)", cause, config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries, err)
 		}
@@ -330,7 +330,7 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 		batch, err := pf.next(ctx)
 		if errors.Is(err, logstore.ErrDone) {
 			if err := sess.Confirm(ctx); err != nil {
-				if rerr := retry(err, src.EndCursor, 0); rerr != nil {
+				if rerr := retry(err, src.EndCursor); rerr != nil {
 					return s.deadlineHint(ctx, rerr)
 				}
 				continue
@@ -354,18 +354,16 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 		c, err := sess.WriteBatch(ctx, batch, n)
 		batch.Release()
 		sum.Bytes += c.Bytes
+		// Recorded even when the write failed part-way: what the receiver
+		// acknowledged of it counts, and a resend resumes after that.
+		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
+			Start: start, End: sess.Position()})
 		if err != nil {
-			// What the receiver acknowledged of this batch before the
-			// failure counts: record it, then resume after it.
-			led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
-				Start: start, End: sess.Position()})
-			if rerr := retry(err, cursor, 0); rerr != nil {
+			if rerr := retry(err, cursor); rerr != nil {
 				return s.deadlineHint(ctx, rerr)
 			}
 			continue
 		}
-		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
-			Start: start, End: sess.Position()})
 		confirm()
 	}
 	sess.Release()
