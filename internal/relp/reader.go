@@ -44,8 +44,15 @@ func (c *Client) read(fr *frameReader) {
 	defer close(c.done)
 	for {
 		f, err := fr.next()
+		// What the answer can acknowledge: the frames written whole
+		// before it was read (waiting, without the lock, for a write that
+		// was then in progress).
+		var written uint64
+		if err == nil && f.cmd == cmdRsp {
+			written = c.dw.writtenAfter(c.snap)
+		}
 		c.mu.Lock()
-		stop := c.handle(f, err, fr.sent())
+		stop := c.handle(f, err, fr.sent(), written)
 		if stop {
 			c.st.ended = true
 		}
@@ -61,8 +68,11 @@ func (c *Client) read(fr *frameReader) {
 }
 
 // handle applies one frame, or the read error err, to c.st; c.mu is held.
-// It reports whether reading must stop.
-func (c *Client) handle(f frame, err error, sent []byte) (stop bool) {
+// written is how many bytes of the stream had reached the socket when the
+// frame arrived: an rsp for a command whose frame was not written whole by
+// then is a protocol violation (an early or invented acknowledgement),
+// never a confirmation. It reports whether reading must stop.
+func (c *Client) handle(f frame, err error, sent []byte, written uint64) (stop bool) {
 	st := &c.st
 	op := st.pending()
 	setErr := func(e error) bool {
@@ -110,6 +120,10 @@ func (c *Client) handle(f frame, err error, sent []byte) (stop bool) {
 	}
 	k := st.answered
 	kind := st.kind(k)
+	if end := c.ends[k%uint64(len(c.ends))]; end > written && !plantAckUnflushed {
+		return protocol("rsp for TXNR %d before its %s frame was written whole to the socket (it ends at byte %d of the stream, %d were written)",
+			f.txnr, kind, end, written)
+	}
 	st.answered++
 	if kind == cmdClose {
 		return false // any answer ends the session; read on until serverclose or EOF
