@@ -19,6 +19,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
 	"sls2siem/internal/deadletter"
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/trigger"
@@ -47,13 +48,15 @@ type Options struct {
 
 // Result counts what a pass did.
 type Result struct {
-	Records  int   `json:"records"`  // dead-letter records read
-	Skipped  int   `json:"skipped"`  // malformed, foreign or disallowed records
-	Ranges   int   `json:"ranges"`   // distinct ranges whose latest record was failed
-	Redriven int   `json:"redriven"` // shipped and resolved
-	Failed   int   `json:"failed"`   // failed again (recorded failed: the next pass retries)
-	Expired  int   `json:"expired"`  // data past the source's TTL: lost
-	Logs     int64 `json:"logs"`     // logs confirmed delivered
+	Records  int `json:"records"`  // dead-letter records read
+	Skipped  int `json:"skipped"`  // malformed, foreign or disallowed records
+	Ranges   int `json:"ranges"`   // distinct ranges whose latest record was failed
+	Redriven int `json:"redriven"` // shipped and resolved
+	Failed   int `json:"failed"`   // failed again (recorded failed: the next pass retries)
+	Expired  int `json:"expired"`  // data past the source's TTL: lost
+	// What the ranges shipped delivered, the failed ones' confirmed logs
+	// included (see delivery.Counters).
+	delivery.Counters
 }
 
 // Run does one pass. Its error says what failed; a pass with failed or
@@ -177,6 +180,7 @@ func redriveOne(ctx context.Context, o Options, r deadletter.Record, res *Result
 		}
 	}
 	out.LogsWritten, out.LogsConfirmed = sum.Logs+sum.Unconfirmed, sum.Logs
+	res.Add(sum.Counters)
 	attrs := []any{"project", r.Project, "logstore", r.Logstore, "shard", r.Shard,
 		"beginCursor", r.BeginCursor, "endCursor", r.EndCursor, "logs", sum.Logs}
 	switch {
@@ -191,7 +195,6 @@ func redriveOne(ctx context.Context, o Options, r deadletter.Record, res *Result
 		o.Log.Error("redrive: range failed again", append(attrs, "error", err.Error())...)
 	default:
 		res.Redriven++
-		res.Logs += sum.Logs
 		out.State = deadletter.StateResolved
 		o.Log.Info("redrive: range shipped", attrs...)
 	}
