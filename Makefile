@@ -29,7 +29,7 @@ DATA      ?= testdata/logstore
 MODE      ?= trigger
 SCENARIO  ?=
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench sim clean
 
 all: build
 
@@ -86,9 +86,21 @@ serve: build localcloud
 test-deps:
 	bash scripts/install-receivers.sh
 
-## test: install what the tests need, then vet, format check and every test with -race
+## test: install what the tests need, then vet, format check and every test with -race,
+##       then the delivery simulator without -race (about 30 s of fresh schedules, and
+##       the planted-bug tests, which -race makes too slow)
 test: test-deps deploy-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'TestSim' $(SIM_PKGS)
+
+## sim: the delivery simulator over SEEDS fresh schedules (from SIM_FIRST, default
+##      drawn from the clock); a failing seed replays with
+##      go test ./internal/delivery/sim -run 'TestSim$$' -seed N -v
+SEEDS     ?= 100000
+SIM_FIRST ?= 0
+SIM_PKGS  := ./internal/delivery/sim ./internal/relp ./internal/ship ./internal/ledger
+sim:
+	$(GO) test -count=1 -timeout 0 -run 'TestSim$$' -v ./internal/delivery/sim -sim.seeds $(SEEDS) -sim.first $(SIM_FIRST)
 
 ## lint: go vet and gofmt check
 lint:

@@ -167,9 +167,10 @@ func (l *Ledger) ConfirmAll() bool {
 	return l.Confirm(l.pending[len(l.pending)-1].End)
 }
 
-// Fail records that the connection failed; cursor is the batch that
-// would have been written next (a batch written in part is recorded with
-// Sent first). It returns the cursor to resume from on a new connection:
+// Fail records that the connection failed; cursor is the batch after the
+// last one recorded with Sent (a batch written in part, or whose write
+// failed, is recorded with Sent first: when the receiver confirmed all of
+// it before the failure showed, the resend starts after it). It returns the cursor to resume from on a new connection:
 // the first unconfirmed batch, or cursor when every batch is confirmed,
 // and how many messages at the start of that batch to skip (confirmed in
 // part, see ConfirmMessages). When the connection has now failed more

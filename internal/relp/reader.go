@@ -45,10 +45,11 @@ func (c *Client) read(fr *frameReader) {
 	for {
 		f, err := fr.next()
 		// What the answer can acknowledge: the frames written whole
-		// before it was read (waiting, without the lock, for a write that
-		// was then in progress).
-		var written uint64
-		if err == nil && f.cmd == cmdRsp {
+		// before it was read; for a frame that was then part of a write
+		// in progress, once that write has ended (waiting without the
+		// lock: an answer can outrun the write call that carried it).
+		written := c.snap.flushed
+		if err == nil && f.cmd == cmdRsp && c.snap.writing && c.awaitedEnd() > written {
 			written = c.dw.writtenAfter(c.snap)
 		}
 		c.mu.Lock()
@@ -65,6 +66,18 @@ func (c *Client) read(fr *frameReader) {
 			return
 		}
 	}
+}
+
+// awaitedEnd is where the frame of the command whose answer comes next
+// ends in the stream (0 when none is awaited). Only the reader goroutine
+// moves st.answered, so the answer it reads next is for that command.
+func (c *Client) awaitedEnd() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.answered >= c.st.issued {
+		return 0
+	}
+	return c.ends[c.st.answered%uint64(len(c.ends))]
 }
 
 // handle applies one frame, or the read error err, to c.st; c.mu is held.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"sls2siem/internal/config"
@@ -82,12 +83,35 @@ type Shipper struct {
 	dl *deadletter.Writer
 }
 
+// Option adjusts the syslog transport of a Shipper.
+type Option func(*transport.Config)
+
+// WithDial makes the Shipper open its syslog connections with dial (see
+// transport.Config.Dial): the delivery simulator's simulated network.
+func WithDial(dial func(ctx context.Context, network, address string) (net.Conn, error)) Option {
+	return func(c *transport.Config) { c.Dial = dial }
+}
+
 // New returns a Shipper for cfg.
-func New(cfg config.Config, log *slog.Logger) *Shipper {
+func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 	s := cfg.Syslog
 	var dl *deadletter.Writer
 	if cfg.DeadLetterLogstore != "" {
 		dl = deadletter.NewWriter(cfg.DeadLetterLogstore)
+	}
+	tc := transport.Config{
+		Network:      s.Protocol,
+		Address:      s.Address(),
+		Framing:      s.Framing,
+		RELPWindow:   s.RELPWindow,
+		Software:     "sls2siem,1,https://github.com/sls2siem",
+		DialTimeout:  s.DialTimeout,
+		WriteTimeout: s.WriteTimeout,
+		IdleTimeout:  s.IdleTimeout,
+		TLS:          s.TLS,
+	}
+	for _, o := range opts {
+		o(&tc)
 	}
 	return &Shipper{
 		dl:     dl,
@@ -95,17 +119,7 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 		log:    log,
 		sls:    logstore.NewTransport(cfg.Endpoints),
 		budget: logstore.NewBudget(cfg.BatchMemory),
-		pool: transport.NewPool(transport.Config{
-			Network:      s.Protocol,
-			Address:      s.Address(),
-			Framing:      s.Framing,
-			RELPWindow:   s.RELPWindow,
-			Software:     "sls2siem,1,https://github.com/sls2siem",
-			DialTimeout:  s.DialTimeout,
-			WriteTimeout: s.WriteTimeout,
-			IdleTimeout:  s.IdleTimeout,
-			TLS:          s.TLS,
-		}),
+		pool:   transport.NewPool(tc),
 	}
 }
 
@@ -305,7 +319,8 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 	pf := startPrefetch(ctx, src)
 	defer func() { pf.stop() }()
 	// retry resets the connection after cause and resumes the range at the
-	// first unconfirmed message (or at cursor, the batch being written).
+	// first unconfirmed message (or at cursor, when everything written is
+	// confirmed).
 	retry := func(cause error, cursor string) error {
 		confirm() // RELP acknowledgements stay true after the failure
 		sess.Reset()
@@ -346,7 +361,10 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 			batch.Release()
 			continue
 		}
-		cursor := batch.Cursor
+		cursor, next := batch.Cursor, batch.NextCursor
+		if next == "" {
+			next = cursor
+		}
 		var n int64
 		if cursor == skipAt {
 			n, skipAt = skip, ""
@@ -362,7 +380,9 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: w.Logs, Groups: w.LogGroups, Bytes: w.Bytes,
 			Truncated: w.Truncated, Dropped: w.Dropped, Start: w.Start, End: w.End, Whole: w.Whole})
 		if err != nil {
-			if rerr := retry(err, cursor); rerr != nil {
+			// The batch is pending unless the receiver confirmed all of it
+			// before the failure showed: then the resend starts after it.
+			if rerr := retry(err, next); rerr != nil {
 				return led.Counters(), led.Unconfirmed(), s.deadlineHint(ctx, rerr)
 			}
 			continue
