@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -316,4 +317,95 @@ func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets in
 		}
 	}
 	return tl
+}
+
+// TestConsumerGroupRELPStreamResetsLoseNothing is the stream-reset case in
+// consumer-group mode, over relp and relp-tls: a producer keeps appending
+// to four shards while the proxy resets the consumer's RELP connection
+// every 512 KiB; no checkpoint is ever ahead of what the receiver
+// acknowledged (every log below every checkpoint seen during the run
+// arrives, and the consumer never sends a log below its checkpoint again),
+// nothing is lost, and the consumer's resent is never negative.
+func TestConsumerGroupRELPStreamResetsLoseNothing(t *testing.T) {
+	requireImrelp(t)
+	for _, proto := range []string{"relp", "relp-tls"} {
+		t.Run(proto, func(t *testing.T) {
+			rs := startRsyslog(t)
+			port := rs.Ports().RELP
+			env := []string{"SYSLOG_PROTOCOL=" + proto, "SYSLOG_FRAMING=", "SYSLOG_MAX_MESSAGE_SIZE=65536", "SYSLOG_MAX_RETRIES=6"}
+			if proto == "relp-tls" {
+				port = rs.Ports().RELPTLS
+				env = append(env, "SYSLOG_TLS_CA_FILE="+rs.PKI.CAFile, "SYSLOG_TLS_SERVER_NAME=127.0.0.1",
+					"SYSLOG_TLS_CERT_FILE="+rs.PKI.ClientCertFile, "SYSLOG_TLS_KEY_FILE="+rs.PKI.ClientKey)
+			}
+			p := newFaultProxy(t, loopback(port))
+			p.resetAt.Store(srResetEvery)
+			c := cgNewCloud(t)
+			a := cgStart(t, c, "consumer-stream", p.port(), env...)
+			cgWaitBalanced(t, c, a.name)
+			prod := cgNewProducer(t, c)
+			const groups = 18000 / cgShards / cgLogsPerGroup
+			prod.produce(groups, 10*time.Millisecond)
+
+			// Sample the checkpoints while the stream runs.
+			var seen [][cgShards]int
+			for prod.groupsOf(cgShards-1) < groups {
+				seen = append(seen, c.cgCheckpoints(t))
+				time.Sleep(50 * time.Millisecond) // the sampling interval
+			}
+			logs := cgWaitAll(t, rs, prod)
+			cgWaitCheckpointsAtEnd(t, c, prod)
+			a.mustStop(t)
+			tl := cgCount(logs, prod)
+			sum := cgLastSummary(t, a)
+			t.Logf("consumer over %s, reset every 512 KiB: %s; %d checkpoint samples; summary resent %d, reconnects %d, batches retried %d; %s",
+				proto, tl, len(seen), sum.Resent, sum.Reconnects, sum.BatchesRetried, p)
+			if p.resets.Load() == 0 {
+				t.Fatal("no connection was reset: the run proves nothing")
+			}
+			if tl.missing != 0 {
+				t.Errorf("%d logs missing", tl.missing)
+			}
+			for _, cps := range seen {
+				for shard, cp := range cps {
+					for g := range cp {
+						for i := range cgLogsPerGroup {
+							if tl.copies[[3]int{shard, g, i}] == 0 {
+								t.Fatalf("checkpoint %d of shard %d covered log %d-%d-%d, which never arrived", cp, shard, shard, g, i)
+							}
+						}
+					}
+				}
+			}
+			if sum.Resent < 0 || sum.Reconnects == 0 {
+				t.Errorf("summary %+v: want resent >= 0 and the reconnections counted", sum)
+			}
+		})
+	}
+}
+
+// cgSummaryLine is the consumer's last log line.
+type cgSummaryLine struct {
+	Msg            string `json:"msg"`
+	Logs           int64  `json:"logs"`
+	Resent         int64  `json:"resent"`
+	Reconnects     int64  `json:"reconnects"`
+	BatchesRetried int64  `json:"batchesRetried"`
+}
+
+// cgLastSummary returns the "consumer stopped" line of a stopped consumer.
+func cgLastSummary(t *testing.T, cs *cgConsumer) cgSummaryLine {
+	t.Helper()
+	var last cgSummaryLine
+	found := false
+	for _, line := range strings.Split(cs.out.String(), "\n") {
+		var l cgSummaryLine
+		if json.Unmarshal([]byte(line), &l) == nil && strings.HasPrefix(l.Msg, "consumer stopped") {
+			last, found = l, true
+		}
+	}
+	if !found {
+		t.Fatalf("%s logged no summary", cs.name)
+	}
+	return last
 }
