@@ -47,10 +47,6 @@ type Config struct {
 	DialTimeout  time.Duration
 	WriteTimeout time.Duration // bound on every write to the socket and on Confirm
 	IdleTimeout  time.Duration // pooled connections idle longer are closed
-	// SettleTime is how long Confirm, over tcp and tls, waits after the
-	// receiver's stack acknowledged everything for the receiver to close
-	// or reset the connection (0: not at all).
-	SettleTime time.Duration
 	// Dial opens the TCP or UDP connection (nil: a net.Dialer with
 	// DialTimeout and keep-alives). A connection that also has
 	//
@@ -361,9 +357,6 @@ func (c *Conn) Confirm(ctx context.Context) error {
 			n, err = c.outq()
 		}
 		if err != nil || n == 0 {
-			if err := c.settle(); err != nil {
-				return c.wrap(opConfirm, err)
-			}
 			c.confirmed = true
 			return nil // acknowledged (or unknown here: the liveness check stands)
 		}
@@ -428,32 +421,6 @@ var (
 // required"; a read timeout does not break a tls.Conn.
 func (c *Conn) peerClosed() error {
 	if err := c.nc.SetReadDeadline(time.Now().Add(time.Millisecond)); err != nil {
-		return err
-	}
-	defer c.nc.SetReadDeadline(time.Time{})
-	var b [1]byte
-	n, err := c.nc.Read(b[:])
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return nil
-	case errors.Is(err, io.EOF):
-		return errPeerClosed
-	case err != nil:
-		return describeTLS(err)
-	case n > 0:
-		return errPeerSent
-	}
-	return nil
-}
-
-// settle waits up to SettleTime for the receiver to close or reset the
-// connection after acknowledging everything.
-func (c *Conn) settle() error {
-	if c.cfg.SettleTime <= 0 {
-		return nil
-	}
-	if err := c.nc.SetReadDeadline(time.Now().Add(c.cfg.SettleTime)); err != nil {
 		return err
 	}
 	defer c.nc.SetReadDeadline(time.Time{})
