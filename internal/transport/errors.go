@@ -63,7 +63,11 @@ type SendError struct {
 }
 
 func (e *SendError) Error() string {
-	return e.Op + " to syslog receiver " + e.Address + " over " + e.Network + ": " + e.Err.Error()
+	what, ok := opText[e.Op]
+	if !ok {
+		what = e.Op + " to syslog receiver"
+	}
+	return what + " " + e.Address + " over " + e.Network + ": " + e.Err.Error()
 }
 
 func (e *SendError) Unwrap() error { return e.Err }
@@ -85,6 +89,14 @@ const (
 	opFlush   = "flush"
 	opConfirm = "confirm delivery"
 )
+
+// opText is how an operation reads in an error.
+var opText = map[string]string{
+	opConnect: "connect to syslog receiver",
+	opSend:    "send to syslog receiver",
+	opFlush:   "flush to syslog receiver",
+	opConfirm: "confirm delivery to syslog receiver",
+}
 
 // newSendError classifies err, the cause of op's failure.
 func newSendError(op string, cfg *Config, err error) *SendError {

@@ -17,7 +17,7 @@ type tlsError struct {
 	err error
 }
 
-func (e *tlsError) Error() string { return "TLS: " + e.msg + ": " + e.err.Error() }
+func (e *tlsError) Error() string { return e.msg + ": " + e.err.Error() }
 func (e *tlsError) Unwrap() error { return e.err }
 
 // TLS alerts (RFC 8446 §6) whose meaning describeTLS names.
@@ -58,28 +58,28 @@ func describeTLS(err error) error {
 	case errors.As(err, &te):
 		return err // described already
 	case errors.As(err, &unknown):
-		return &tlsError{"the receiver's certificate is signed by an unknown authority (set SYSLOG_TLS_CA_FILE or SYSLOG_TLS_CA to the SIEM's CA)", err}
+		return &tlsError{"TLS: the receiver's certificate is signed by an unknown authority (set SYSLOG_TLS_CA_FILE or SYSLOG_TLS_CA to the SIEM's CA)", err}
 	case errors.As(err, &hostname):
-		return &tlsError{"the receiver's certificate does not match the host name (set SYSLOG_TLS_SERVER_NAME to a name in the certificate)", err}
+		return &tlsError{"TLS: the receiver's certificate does not match the host name (set SYSLOG_TLS_SERVER_NAME to a name in the certificate)", err}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return &tlsError{"the receiver's certificate has expired or is not yet valid", err}
+		return &tlsError{"TLS: the receiver's certificate has expired or is not yet valid", err}
 	case errors.As(err, &invalid):
-		return &tlsError{"the receiver's certificate is invalid", err}
+		return &tlsError{"TLS: the receiver's certificate is invalid", err}
 	case errors.As(err, &verify):
-		return &tlsError{"the receiver's certificate was rejected", err}
+		return &tlsError{"TLS: the receiver's certificate was rejected", err}
 	}
 	code, ok := remoteAlert(err)
 	switch {
 	case !ok:
 		return err
 	case code == alertCertificateNeeded:
-		return &tlsError{"the receiver requires a client certificate (set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE)", err}
+		return &tlsError{"TLS: the receiver requires a client certificate (set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE)", err}
 	case code == alertHandshakeFailure:
-		return &tlsError{"the receiver aborted the handshake: it may require a client certificate (SYSLOG_TLS_CERT_FILE, SYSLOG_TLS_KEY_FILE) or share no TLS version or cipher with us", err}
+		return &tlsError{"TLS: the receiver aborted the handshake: it may require a client certificate (SYSLOG_TLS_CERT_FILE, SYSLOG_TLS_KEY_FILE) or share no TLS version or cipher with us", err}
 	case code == alertBadCertificate, code == alertUnknownCA:
-		return &tlsError{"the receiver does not trust our client certificate", err}
+		return &tlsError{"TLS: the receiver does not trust our client certificate", err}
 	}
-	return &tlsError{"the receiver sent an alert", err}
+	return &tlsError{"TLS: the receiver sent an alert", err}
 }
 
 // explainTLS says why a TLS connection that never had data accepted
@@ -99,9 +99,9 @@ func (c *Conn) explainTLS(err error) error {
 		}
 	}
 	if c.cfg.TLS == nil || len(c.cfg.TLS.Certificates) == 0 {
-		return &tlsError{"the receiver closed the connection before accepting any data; if it requires a client certificate, set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE", err}
+		return &tlsError{"TLS: the receiver closed the connection before accepting any data; if it requires a client certificate, set SYSLOG_TLS_CERT_FILE and SYSLOG_TLS_KEY_FILE", err}
 	}
-	return &tlsError{"the receiver closed the connection before accepting any data; check that it trusts our client certificate", err}
+	return &tlsError{"TLS: the receiver closed the connection before accepting any data; check that it trusts our client certificate", err}
 }
 
 // readAlert reads what the receiver sent before closing, if anything.
