@@ -242,3 +242,21 @@ func TestResentCountsOnlyWhatReachedTheSocket(t *testing.T) {
 		t.Fatalf("resent %d after a smaller count, want 60", got)
 	}
 }
+
+// TestFailAfterTheFailedBatchWasConfirmed: a batch whose write reported a
+// failure (the session broke after the receiver had answered all of it) is
+// confirmed whole; the resend starts after it (Fail is given the next
+// batch's cursor), so it is neither written nor counted twice. The
+// delivery simulator found the double count.
+func TestFailAfterTheFailedBatchWasConfirmed(t *testing.T) {
+	l := New(3)
+	sent(l, frames("c0", 0, 0, 10))
+	l.ConfirmMessages(10)
+	resume, skip, err := l.Fail("c1")
+	if err != nil || resume != "c1" || skip != 0 {
+		t.Fatalf("Fail = %q skip %d %v; want c1, the batch after the confirmed one", resume, skip, err)
+	}
+	if c := l.Counters(); c.Logs != 10 || c.LogGroups != 1 {
+		t.Fatalf("counters %+v, want the batch once", c)
+	}
+}

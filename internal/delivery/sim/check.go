@@ -35,8 +35,10 @@ func (r *Result) String() string {
 }
 
 // Run runs the schedule of seed in a synctest bubble and checks it.
-func Run(t *testing.T, seed uint64) *Result {
-	sc := NewSchedule(seed)
+func Run(t *testing.T, seed uint64) *Result { return RunSchedule(t, NewSchedule(seed)) }
+
+// RunSchedule runs sc in a synctest bubble and checks it.
+func RunSchedule(t *testing.T, sc *Schedule) *Result {
 	var res *Result
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(sc)

@@ -26,6 +26,9 @@ type Schedule struct {
 	PullDelay         time.Duration // each batch's pull
 	FaultRate         float64       // share of connections with a fault
 	Ranges            []Range
+	// plans, when set, replaces the drawn plans (by connection number,
+	// from 1): the hand-written scenarios of the regression tests.
+	plans map[int]connPlan
 }
 
 // Range is one range of logs: its groups, each a list of message body
@@ -129,6 +132,9 @@ type connPlan struct {
 
 // plan draws the plan of the n-th connection (from 1) of the run.
 func (s *Schedule) plan(n int) connPlan {
+	if p, ok := s.plans[n]; ok {
+		return p
+	}
 	r := rand.New(rand.NewPCG(s.Seed, uint64(n)))
 	p := connPlan{
 		latency: between(r, 50*time.Microsecond, 5*time.Millisecond),
