@@ -87,7 +87,7 @@ test-deps:
 	bash scripts/install-receivers.sh
 
 ## test: install what the tests need, then vet, format check and every test with -race,
-##       then the delivery simulator without -race (about 30 s of fresh schedules, and
+##       then the delivery simulator without -race (about 45 s of fresh schedules, and
 ##       the planted-bug tests, which -race makes too slow)
 test: test-deps deploy-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...

@@ -12,7 +12,7 @@ var (
 	seedFlag  = flag.Uint64("seed", 0, "replay only this seed, verbosely (go test -run Sim -seed N)")
 	seedCount = flag.Int("sim.seeds", 0, "run this many seeds instead of the time budget (make sim SEEDS=N)")
 	firstSeed = flag.Uint64("sim.first", 0, "first seed of the run (0: drawn from the clock)")
-	budget    = flag.Duration("sim.budget", 0, "time TestSim spends on new seeds (default 30s, 6s under -race)")
+	budget    = flag.Duration("sim.budget", 0, "time TestSim spends on new seeds (default 45s, 6s under -race)")
 	replays   = flag.Int("sim.replays", 20, "times -seed is replayed (goroutines that run at the same simulated instant interleave as the scheduler runs them)")
 )
 
@@ -24,7 +24,7 @@ func runBudget() time.Duration {
 	case raceEnabled:
 		return 6 * time.Second
 	}
-	return 30 * time.Second
+	return 45 * time.Second
 }
 
 // regressionSeeds are seeds that broke an invariant with a bug since
