@@ -25,6 +25,10 @@ type customRuntime struct {
 	documentedEnv bool
 	// strictHooks: a missing hook fails like any other non-2xx answer.
 	strictHooks bool
+	// once: an invocation is sent once, as FC forwards it; net/http would
+	// otherwise resend a request whose kept-alive connection the function
+	// closed before reading it.
+	once bool
 }
 
 func newCustomRuntime(port int, terms Terms) *customRuntime {
@@ -40,6 +44,7 @@ func newCustomRuntime(port int, terms Terms) *customRuntime {
 		client:        &http.Client{Transport: tr},
 		documentedEnv: terms.DocumentedEnv,
 		strictHooks:   terms.Hooks == HooksConfigured,
+		once:          terms.Freeze.Enabled,
 	}
 }
 
@@ -91,6 +96,9 @@ func (cr *customRuntime) send(p *process, c *call) {
 		req.Header = h
 		if method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/octet-stream")
+			if cr.once {
+				req.GetBody = nil // not replayable: no silent resend on a new connection
+			}
 		}
 		resp, err := cr.client.Do(req)
 		if err != nil {

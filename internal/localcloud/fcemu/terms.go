@@ -105,11 +105,12 @@ const (
 // Freeze makes the emulator freeze the instance between invocations, as FC
 // does: once no call is in flight the process group gets SIGSTOP, and
 // SIGCONT before the next call. Connections to the function's HTTP server
-// stay open while it is frozen, and are reused after, as FC's are: a
-// server that closes idle connections before FC does (FC requires 15
-// minutes or more: "Process exited unexpectedly before completing
-// request", https://www.alibabacloud.com/help/doc-detail/209248.htm)
-// fails the next invocation.
+// stay open while it is frozen, and are reused after, as FC's are, and an
+// invocation is sent once (never resent on a fresh connection): a server
+// that closes idle connections before FC does (FC requires 15 minutes or
+// more: "Process exited unexpectedly before completing request",
+// https://www.alibabacloud.com/help/doc-detail/209248.htm) fails the next
+// invocation.
 type Freeze struct {
 	Enabled bool
 	// Hold keeps an instance frozen at least this long: the next call

@@ -58,11 +58,13 @@ func route(rq *request) routeMatch {
 		return routeMatch{OpPutLogs, (*Server).putLogs}
 	case len(rest) == 0 && method == http.MethodGet:
 		switch rq.query.Get("type") {
-		case "log", "histogram":
-			return queryRoute // GetLogs, GetHistograms
+		case "log", "histogram", "context_log":
+			return queryRoute // GetLogs, GetHistograms (Go SDK form), GetContextLogs
 		case "":
 			return routeMatch{OpGetLogStore, (*Server).getLogStore}
 		}
+	case len(rest) == 1 && rest[0] == "index" && method == http.MethodGet && rq.query.Get("type") == "histogram":
+		return queryRoute // GetHistograms (API 2020-12-30 form)
 	case len(rest) == 1 && rest[0] == "logs" && method == http.MethodPost:
 		return queryRoute // GetLogsV2
 	case len(rest) == 1 && rest[0] == "shards" && method == http.MethodGet:
@@ -92,7 +94,7 @@ var unknownRoute = routeMatch{OpUnknown, func(_ *Server, rq *request) *apiError 
 }}
 
 // queryRoute answers the query API (GetLogs, GetHistograms, GetLogsV2,
-// GetProjectLogs) as the service answers it for a logstore without an
+// GetContextLogs, GetProjectLogs) as the service answers it for a logstore without an
 // index, which every emulated logstore is: 400 IndexConfigNotExist,
 // "logstore without index config" (Common errors when querying and
 // analyzing logs, https://www.alibabacloud.com/help/doc-detail/61628.html;
