@@ -29,7 +29,7 @@ DATA      ?= testdata/logstore
 MODE      ?= trigger
 SCENARIO  ?=
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps nodesdk-deps unit lint bench clean
 
 all: build
 
@@ -86,8 +86,15 @@ serve: build localcloud
 test-deps:
 	bash scripts/install-receivers.sh
 
+## nodesdk-deps: the Node.js SLS SDKs pinned in $(NODESDK)/package-lock.json (the emulator's other clients)
+NODESDK := internal/localcloud/nodesdk/testdata
+nodesdk-deps: $(NODESDK)/node_modules/.installed
+$(NODESDK)/node_modules/.installed: $(NODESDK)/package.json $(NODESDK)/package-lock.json
+	bash scripts/install-nodesdk.sh
+	touch $@
+
 ## test: install what the tests need, then vet, format check and every test with -race
-test: test-deps deploy-deps lint
+test: test-deps deploy-deps nodesdk-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
 
 ## lint: go vet and gofmt check

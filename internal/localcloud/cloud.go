@@ -34,6 +34,11 @@ type Options struct {
 	Concurrency  int            // instance concurrency
 	Messages     io.Writer      // the embedded receiver prints each message here (nil: discard)
 	FunctionLog  io.Writer      // the function's own output (nil: discard)
+	// FCTerms are the FC emulator's terms (zero: its kind defaults;
+	// fcemu.StrictTerms: FC 3.0's documented contract) and FCLifecycle the
+	// hooks configured for HooksConfigured.
+	FCTerms     fcemu.Terms
+	FCLifecycle fcemu.Lifecycle
 }
 
 // Result tells what a run did.
@@ -98,6 +103,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Credentials:         fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 		FunctionName:        "sls2siem",
 		Output:              out,
+		Terms:               opts.FCTerms,
+		Lifecycle:           opts.FCLifecycle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: start the function: %w", err)
