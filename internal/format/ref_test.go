@@ -182,7 +182,7 @@ func refAttrKeys(fs []Field, reserved ...string) []string {
 	return out
 }
 
-// Header rules (README "Messages"), written from the rules, not the code.
+// Header rules (docs/messages.md), written from the rules, not the code.
 
 // refChars keeps the runes ok accepts, writes others '_', cut to max.
 func refChars(v string, max int, ok func(r rune) bool) string {
