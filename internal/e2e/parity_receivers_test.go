@@ -1126,9 +1126,9 @@ func parityRawLimits(t *testing.T, rs, ng *parityReceiver) {
 		name, msg, rsyslog, syslogNG string
 	}{
 		// A NUL byte for byte: rsyslog writes #000 and drops every control
-		// character after it (tab, LF, \x01); syslog-ng writes the text
-		// \x00 and keeps the rest.
-		{"nul", "a\x00b\tc\nd\x01e|end", "a#000bcde|end", `a\x00b` + "\tc\nd\x01e|end"},
+		// character after it (tab, LF, \x01, CR, ESC); syslog-ng writes the
+		// text \x00 and keeps the rest.
+		{"nul", "a\x00b\tc\nd\x01e\rf\x1bg|end", "a#000bcdefg|end", `a\x00b` + "\tc\nd\x01e\rf\x1bg|end"},
 		// A trailing NUL: both drop it; of two, rsyslog drops one.
 		{"trailing-nul", "trailing nul\x00", "trailing nul", "trailing nul"},
 		{"trailing-nuls", "trailing nuls\x00\x00", "trailing nuls#000", "trailing nuls"},

@@ -103,7 +103,9 @@ type Encoder struct {
 	ns         [16]byte
 }
 
-// minBody is the room kept for the body when structured data must be cut.
+// minBody is the content's reserve when a message is cut (Encoder.fit):
+// structured data and header fields leave it this many bytes, or its
+// whole length when shorter.
 const minBody = 16
 
 // NewEncoder returns an Encoder for o. Values that do not fit the chosen

@@ -53,6 +53,9 @@ func addSeeds(f *testing.F) {
 		{"=", "=", "|", "|", "crit", "-", 0, 3},
 		{"k", strings.Repeat("\\", 700), "j", strings.Repeat("\"]", 400), "local7", "h", 0, 60},
 		{"k", strings.Repeat("é", 900), "j", "^^x5e\t", "12", "h", 0, 1000},
+		{"é\u009bk", "\u009b[1m\u0085", "\x00", "a\x00\t\n", " 07 ", "\u009bhost", 9, 0},                                 // C1 controls, NUL
+		{"sd", strings.Repeat("y", 600), "j", "\x01" + strings.Repeat("z", 300), "008", strings.Repeat("h", 200), 10, 1}, // SD cut before headers
+
 	}
 	for _, s := range seeds {
 		f.Add(s.k1, s.v1, s.k2, s.v2, s.level, s.host, s.ns, s.max)
