@@ -91,7 +91,7 @@ func (e *env) appendLogs(t *testing.T, first, groups, perGroup int) {
 func (e *env) consumeConfig(name string) config.Consume {
 	return config.Consume{
 		Endpoint: e.endpoint, Project: testProject, Logstore: testLogstore, Group: "siem", Name: name,
-		CursorPosition: config.CursorBegin, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
+		Start: config.CursorStart{Position: config.CursorBegin}, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
 		CheckpointInterval: 0, FetchInterval: 10 * time.Millisecond, StopTimeout: 10 * time.Second,
 		Credentials: secret.Credentials{AccessKeyID: testAK, AccessKeySecret: testSecret},
 	}
@@ -110,11 +110,11 @@ func (e *env) checkpoint(t *testing.T) string {
 func newShipper(t *testing.T, addr string) *ship.Shipper {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
 			"SYSLOG_RETRY_BACKOFF": "20ms", "SYSLOG_WRITE_TIMEOUT": "2s",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,10 +337,10 @@ func TestTimerInvocation(t *testing.T) {
 	e.appendLogs(t, 0, 10, 5)
 	rcv := listen(t, "127.0.0.1:0")
 	host, port, _ := net.SplitHostPort(rcv.rcv.Addr())
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SHIP_DEADLINE_MARGIN": "500ms",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}
