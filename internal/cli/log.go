@@ -16,7 +16,9 @@ func (e *Env) newLogger(cfg config.Config) *slog.Logger {
 
 // fcLogger returns the logger under FC: JSON lines, always (FC stores
 // each line in its log logstore).
-func (e *Env) fcLogger(cfg config.Config) *slog.Logger { return newLogger(e.Stderr, cfg.LogLevel, true) }
+func (e *Env) fcLogger(cfg config.Config) *slog.Logger {
+	return newLogger(e.Stderr, cfg.LogLevel, true)
+}
 
 func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 	var l slog.Level

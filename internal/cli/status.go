@@ -102,7 +102,7 @@ func checkSource(project, logstore string) error {
 	var errs []string
 	for _, f := range []struct {
 		flag, env, v, what string
-		check          func(string) error
+		check              func(string) error
 	}{
 		{"-project", config.VarSLSProject, project, "the SLS project", trust.Project},
 		{"-logstore", config.VarSLSLogstore, logstore, "the logstore", trust.Logstore},
