@@ -1,10 +1,13 @@
 package slsapi
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
@@ -79,7 +82,7 @@ func Describe(what string, err error) error {
 	switch {
 	case errors.As(err, &slsErr):
 		if slsErr.HTTPCode <= 0 {
-			return fmt.Errorf("%s: %s", what, slsErr.Message)
+			return clientError(what, slsErr.Message)
 		}
 		return fmt.Errorf("%s: %w", what, &CodeError{Code: slsErr.Code, HTTPStatus: int(slsErr.HTTPCode),
 			Message: slsErr.Message, RequestID: slsErr.RequestID})
@@ -87,6 +90,21 @@ func Describe(what string, err error) error {
 		return fmt.Errorf("%s: unexpected answer (HTTP %d): not an SLS endpoint?", what, badResp.HTTPCode)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// clientError describes the SDK's ClientError: an answer it could not
+// read (its message is then the answer, dumped as JSON), or its own
+// failure.
+func clientError(what, msg string) error {
+	var bad sls.BadResponseError
+	if json.Unmarshal([]byte(msg), &bad) == nil && bad.HTTPCode != 0 {
+		ct := http.Header(bad.RespHeader).Get("Content-Type")
+		return fmt.Errorf("%s: unexpected answer (HTTP %d, %s): not an SLS endpoint?", what, bad.HTTPCode, cmp.Or(ct, "no content type"))
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return fmt.Errorf("%s: %s", what, msg)
 }
 
 // NetCause strips the request URL (long, and of no help) from a network

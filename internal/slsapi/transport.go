@@ -39,11 +39,14 @@ const (
 type Transport struct {
 	allowed trust.Endpoints
 	base    *http.Transport
+	// dial connects to an endpoint (a net.Dialer's DialContext).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // NewTransport returns the transport for the endpoints allowed.
 func NewTransport(allowed trust.Endpoints) *Transport {
 	d := &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
+	t := &Transport{allowed: allowed, dial: d.DialContext}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.Proxy = nil
 	base.MaxIdleConnsPerHost = 8
@@ -59,13 +62,14 @@ func NewTransport(allowed trust.Endpoints) *Transport {
 		if !direct {
 			target = addr
 		}
-		c, err := d.DialContext(ctx, network, target)
+		c, err := t.dial(ctx, network, target)
 		if err != nil {
 			return nil, &dialError{err}
 		}
 		return c, nil
 	}
-	return &Transport{allowed: allowed, base: base}
+	t.base = base
+	return t
 }
 
 // Allowed returns the allow-list the transport enforces.

@@ -46,6 +46,8 @@ func route(rq *request) routeMatch {
 		return routeConsumerGroups(rq, rest)
 	case len(rest) == 0 && method == http.MethodPost:
 		return routeMatch{OpPutLogs, (*Server).putLogs}
+	case len(rest) == 0 && method == http.MethodGet:
+		return routeMatch{OpGetLogStore, (*Server).getLogStore}
 	case len(rest) == 1 && rest[0] == "shards" && method == http.MethodGet:
 		return routeMatch{OpListShards, (*Server).listShards}
 	case len(rest) == 2 && rest[0] == "shards" && method == http.MethodPost && (rest[1] == "lb" || rest[1] == "route"):
