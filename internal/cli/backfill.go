@@ -37,16 +37,16 @@ func (c *backfillCmd) Summary() string {
 
 func (c *backfillCmd) flags() *flag.FlagSet {
 	fs := newFlags("backfill")
-	fs.StringVar(&c.project, "project", "", "`project` of the logstore (default $SLS_PROJECT)")
-	fs.StringVar(&c.logstore, "logstore", "", "`logstore` to ship (default $SLS_LOGSTORE)")
+	fs.StringVar(&c.project, "project", "", "project `P` of the logstore (default $SLS_PROJECT)")
+	fs.StringVar(&c.logstore, "logstore", "", "logstore `L` to ship (default $SLS_LOGSTORE)")
 	fs.StringVar(&c.from, "from", "", "start of the receive-time window, included: `T` is now, a time ago (-2h, -7d), a date (2024-05-06), RFC 3339 (2024-05-06T07:00:00Z) or unix seconds; required")
 	fs.StringVar(&c.to, "to", "", "end of the receive-time window, excluded (as -from); required")
-	fs.StringVar(&c.shards, "shards", "", "comma-separated shard ids (default: every shard)")
+	fs.StringVar(&c.shards, "shards", "", "comma-separated shard ids `LIST` (default: every shard)")
 	fs.StringVar(&c.state, "state", "", "state `FILE`: makes the backfill resumable (created when missing, resumed when present)")
-	fs.IntVar(&c.parallel, "parallel", 4, "shards shipped at a time (1-64)")
-	fs.Int64Var(&c.chunk, "chunk", backfill.DefaultChunk, "log groups per chunk: the state and the progress advance at chunk boundaries (1-100000)")
-	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr: auto (bars on a terminal, else lines), bars, lines or none")
-	fs.DurationVar(&c.every, "progress-every", 5*time.Second, "interval of the progress lines")
+	fs.IntVar(&c.parallel, "parallel", 4, "shards shipped at a time, `N` from 1 to 64")
+	fs.Int64Var(&c.chunk, "chunk", backfill.DefaultChunk, "`N` log groups per chunk, 1 to 100000: the state and the progress advance at chunk boundaries")
+	fs.StringVar(&c.progress, "progress", "auto", "progress on stderr, `MODE` auto (bars on a terminal, else lines), bars, lines or none")
+	fs.DurationVar(&c.every, "progress-every", 5*time.Second, "interval `D` of the progress lines")
 	return fs
 }
 
@@ -103,11 +103,12 @@ func (c *backfillCmd) parse(args []string) error {
 	if err := parseFlags(c.flags(), args); err != nil {
 		return err
 	}
+	if c.from == "" || c.to == "" {
+		return usagef("-from and -to are required: the receive-time window [from, to)")
+	}
 	var errs []string
 	var err error
-	if c.from == "" || c.to == "" {
-		errs = append(errs, "-from and -to are required: the receive-time window [from, to)")
-	} else if c.window, err = backfill.ParseWindow(c.from, c.to, c.env.now()); err != nil {
+	if c.window, err = backfill.ParseWindow(c.from, c.to, c.env.now()); err != nil {
 		errs = append(errs, strings.Split(err.Error(), "\n")...)
 	}
 	if c.shardIDs, err = backfill.ParseShards(c.shards); err != nil {
@@ -128,7 +129,7 @@ func (c *backfillCmd) parse(args []string) error {
 		errs = append(errs, fmt.Sprintf("-progress-every is %s: want a positive duration", c.every))
 	}
 	if len(errs) > 0 {
-		return usagef("%s", strings.Join(errs, "; "))
+		return badValue("%s", strings.Join(errs, "; "))
 	}
 	return nil
 }
@@ -174,8 +175,7 @@ func (c *backfillCmd) report(res backfill.Result, err error, log *slog.Logger) e
 		c.resume(res)
 		return reported(ExitInterrupted, err)
 	case err != nil:
-		fmt.Fprintf(c.env.Stderr, "sls2siem backfill: %v\n", err)
-		c.resume(res)
+		c.resume(res) // the summary said the failure
 		return reported(ExitFailure, err)
 	}
 	log.Info("backfill finished", "logs", res.Logs, "logGroups", res.LogGroups, "bytes", res.Bytes, "resumed", res.Resumed)

@@ -36,7 +36,7 @@ func (c *checkCmd) Summary() string {
 
 func (c *checkCmd) flags() *flag.FlagSet {
 	fs := newFlags("check")
-	fs.StringVar(&c.mode, "mode", "", "validate for one `use` only, what it needs included: trigger, consume, redrive, backfill or status")
+	fs.StringVar(&c.mode, "mode", "", "validate for one use `USE` only, what it requires included: trigger, consume, redrive, backfill or status")
 	fs.BoolVar(&c.strict, "strict", false, "an unknown SYSLOG_*, SLS_* or SHIP_* variable is an error, not a warning")
 	fs.BoolVar(&c.probe, "probe", false, "also connect to the receiver as shipping would (TCP, TLS handshake, RELP open) and list the shards of SLS_PROJECT/SLS_LOGSTORE")
 	fs.BoolVar(&c.out, "json", false, "print the findings as JSON")
@@ -112,7 +112,7 @@ func (c *checkCmd) uses() ([]config.Use, error) {
 		}
 	}
 	if len(names) == 0 {
-		return nil, usagef("-mode is %q: want %s", c.mode, strings.Join(all, ", "))
+		return nil, badValue("-mode is %q: want %s", c.mode, strings.Join(all, ", "))
 	}
 	var out []config.Use
 	for _, m := range modes {
@@ -225,7 +225,10 @@ func validFor(loaded map[config.Use]config.Config, uses []config.Use) string {
 // print writes the findings: one line each, or JSON.
 func (c *checkCmd) print(fs []finding) error {
 	if c.out {
-		return json.NewEncoder(c.env.Stdout).Encode(map[string]any{"valid": !hasLevel(fs, "error"), "findings": fs})
+		return json.NewEncoder(c.env.Stdout).Encode(struct {
+			Valid    bool      `json:"valid"`
+			Findings []finding `json:"findings"`
+		}{!hasLevel(fs, "error"), fs})
 	}
 	return printFindings(c.env.Stdout, fs)
 }

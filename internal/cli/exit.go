@@ -28,12 +28,21 @@ const (
 )
 
 // UsageError is a bad command line: Main prints it and the command's usage
-// on stderr, and exits ExitUsage.
-type UsageError struct{ Msg string }
+// on stderr (a hint to it when Short), and exits ExitUsage.
+type UsageError struct {
+	Msg   string
+	Short bool // a bad value: the usage would hide the message
+}
 
 func (e *UsageError) Error() string { return e.Msg }
 
+// usagef is a usage error: an unknown flag, a missing argument.
 func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+
+// badValue is a usage error of a flag's value.
+func badValue(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...), Short: true}
+}
 
 // exitError is an error with its exit status. Reported errors were said
 // already (a log line, a summary): Main does not print them again.

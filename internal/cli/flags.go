@@ -31,8 +31,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			return flag.ErrHelp
 		}
 	}
-	once(fs)
+	repeated := once(fs)
 	if err := fs.Parse(args); err != nil {
+		if *repeated != "" {
+			return usagef("-%s is given twice: give it once", *repeated)
+		}
 		return &UsageError{Msg: flagError(err)}
 	}
 	if fs.NArg() > 0 {
@@ -50,25 +53,28 @@ func flagError(err error) string {
 	return msg
 }
 
-// once makes every flag of fs refuse a second value.
-func once(fs *flag.FlagSet) {
+// once makes every flag of fs refuse a second value; the name of a flag
+// given twice is then in *repeated.
+func once(fs *flag.FlagSet) (repeated *string) {
+	repeated = new(string)
 	fs.VisitAll(func(f *flag.Flag) {
-		if _, done := f.Value.(*onceValue); !done {
-			f.Value = &onceValue{Value: f.Value, name: f.Name}
-		}
+		f.Value = &onceValue{Value: f.Value, name: f.Name, repeated: repeated}
 	})
+	return repeated
 }
 
 // onceValue is a flag that may be given once.
 type onceValue struct {
 	flag.Value
-	name string
-	set  bool
+	name     string
+	set      bool
+	repeated *string
 }
 
 func (v *onceValue) Set(s string) error {
 	if v.set {
-		return fmt.Errorf("given twice: give -%s once", v.name)
+		*v.repeated = v.name
+		return fmt.Errorf("-%s is given twice", v.name)
 	}
 	v.set = true
 	return v.Value.Set(s)

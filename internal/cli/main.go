@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/slsapi"
 )
 
 // Command is one sls2siem command.
@@ -83,15 +84,26 @@ func (e *Env) finish(ctx context.Context, c Command, err error) int {
 	case err == nil:
 	case isHelp(err):
 		fmt.Fprint(e.Stdout, c.Usage())
+	case errors.As(err, &ue) && ue.Short:
+		fmt.Fprintf(e.Stderr, "sls2siem %s: %s\n(sls2siem %s -h describes the flags)\n", c.Name(), ue.Msg, c.Name())
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.Stderr, "sls2siem %s: %s\n\n%s", c.Name(), ue.Msg, c.Usage())
 	case config.Problems(err) != nil:
 		fmt.Fprintf(e.Stderr, "sls2siem %s: %s", c.Name(), problemList(config.Problems(err)))
 	case errors.As(err, &ee) && ee.reported:
 	default:
-		fmt.Fprintf(e.Stderr, "sls2siem %s: %v\n", c.Name(), err)
+		fmt.Fprintf(e.Stderr, "sls2siem %s: %v%s\n", c.Name(), err, hint(err))
 	}
 	return code
+}
+
+// hint says what to do about an error, when the error cannot.
+func hint(err error) string {
+	var ue *slsapi.UnreachableError
+	if errors.As(err, &ue) {
+		return fmt.Sprintf(" (check %s and the network path to it)", config.VarSLSEndpoint)
+	}
+	return ""
 }
 
 // problemList says the problems of a configuration, one a line.

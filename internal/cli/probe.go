@@ -49,7 +49,7 @@ func probeReceiver(ctx context.Context, t transport.Config) finding {
 	}
 	conn, err := transport.Dial(ctx, &t)
 	if err != nil {
-		f.Level, f.Message = "error", fmt.Sprintf("%s: %v%s", what, err, receiverHint(err))
+		f.Level, f.Message = "error", fmt.Sprintf("%v%s", err, receiverHint(err))
 		return f
 	}
 	conn.Close()

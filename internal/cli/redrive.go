@@ -32,10 +32,10 @@ func (c *redriveCmd) Summary() string {
 
 func (c *redriveCmd) flags() *flag.FlagSet {
 	fs := newFlags("redrive")
-	fs.DurationVar(&c.since, "since", 0, "read the records of the last `DURATION` instead (a one-off run: no checkpoint is read or saved)")
-	fs.StringVar(&c.group, "group", "sls2siem-redrive", "consumer `group` keeping where the last pass stopped")
+	fs.DurationVar(&c.since, "since", 0, "read the records of the last `D` instead (a one-off run: no checkpoint is read or saved)")
+	fs.StringVar(&c.group, "group", "sls2siem-redrive", "consumer group `G` keeping where the last pass stopped")
 	fs.BoolVar(&c.serve, "serve", false, "serve FC invocations (the timer function): each runs one pass with the invocation's credentials")
-	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound on the pass")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound `D` on the pass")
 	return fs
 }
 
@@ -62,11 +62,11 @@ func (c *redriveCmd) Run(ctx context.Context, args []string) error {
 	}
 	switch {
 	case c.since < 0:
-		return usagef("-since is %s: want a positive duration", c.since)
+		return badValue("-since is %s: want a positive duration", c.since)
 	case c.timeout <= 0:
-		return usagef("-timeout is %s: want a positive duration", c.timeout)
+		return badValue("-timeout is %s: want a positive duration", c.timeout)
 	case c.serve && c.since > 0:
-		return usagef("-since is for a one-off pass: the -serve function keeps checkpoints")
+		return badValue("-since is for a one-off pass: the -serve function keeps checkpoints")
 	case c.serve:
 		return c.runServe(ctx)
 	}
@@ -85,8 +85,9 @@ func (c *redriveCmd) Run(ctx context.Context, args []string) error {
 	if werr := writeJSON(c.env.Stdout, res); werr != nil {
 		return errors.Join(err, werr)
 	}
+	var expired *redrive.ExpiredError
 	switch {
-	case errors.Is(err, redrive.ErrExpired):
+	case errors.As(err, &expired):
 		return reported(ExitLost, err)
 	case err != nil:
 		return reported(exitCode(ctx, err), err)
@@ -119,9 +120,10 @@ func (r *redriver) pass(ctx context.Context, creds secret.Credentials, group str
 	})
 	attrs := []any{"records", res.Records, "skipped", res.Skipped, "ranges", res.Ranges, "redriven", res.Redriven,
 		"failed", res.Failed, "expired", res.Expired, "logs", res.Logs}
+	var expired *redrive.ExpiredError
 	switch {
 	case !res.Read:
-	case errors.Is(err, redrive.ErrExpired):
+	case errors.As(err, &expired):
 		r.log.Error("redrive finished: ranges expired, their logs are lost", append(attrs, "error", err.Error())...)
 	case err != nil:
 		r.log.Error("redrive failed", append(attrs, "error", err.Error())...)

@@ -29,7 +29,7 @@ func (c *shipCmd) Summary() string {
 func (c *shipCmd) flags() *flag.FlagSet {
 	fs := newFlags("ship")
 	fs.StringVar(&c.event, "event", "", "`FILE` holding the SLS trigger event (- for stdin); required")
-	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "deadline of the invocation")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "deadline `D` of the invocation")
 	return fs
 }
 
@@ -52,7 +52,7 @@ func (c *shipCmd) Run(ctx context.Context, args []string) error {
 		return usagef("-event is required: the file holding the SLS trigger event, or - for stdin")
 	}
 	if c.timeout <= 0 {
-		return usagef("-timeout is %s: want a positive duration", c.timeout)
+		return badValue("-timeout is %s: want a positive duration", c.timeout)
 	}
 	cfg, err := config.Load(c.env.Getenv, config.UseShip)
 	if err != nil {

@@ -29,9 +29,9 @@ func (c *statusCmd) Summary() string {
 
 func (c *statusCmd) flags() *flag.FlagSet {
 	fs := newFlags("status")
-	fs.StringVar(&c.project, "project", "", "SLS `project` (default $SLS_PROJECT)")
-	fs.StringVar(&c.logstore, "logstore", "", "`logstore` (default $SLS_LOGSTORE)")
-	fs.StringVar(&c.group, "group", "", "consumer `group` (default $SLS_CONSUMER_GROUP, else sls2siem)")
+	fs.StringVar(&c.project, "project", "", "SLS project `P` (default $SLS_PROJECT)")
+	fs.StringVar(&c.logstore, "logstore", "", "logstore `L` (default $SLS_LOGSTORE)")
+	fs.StringVar(&c.group, "group", "", "consumer group `G` (default $SLS_CONSUMER_GROUP, else sls2siem)")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON instead of a table")
 	fs.DurationVar(&c.maxLag, "max-lag", 0, "exit with status 3 when a shard lags more than `D` (0: never)")
 	return fs
@@ -56,7 +56,7 @@ func (c *statusCmd) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.maxLag < 0 {
-		return usagef("-max-lag is %s: want 0 or more", c.maxLag)
+		return badValue("-max-lag is %s: want 0 or more", c.maxLag)
 	}
 	cfg, err := config.Load(c.env.Getenv, config.UseStatus)
 	if err != nil {
@@ -115,7 +115,7 @@ func checkSource(project, logstore string) error {
 		}
 	}
 	if len(errs) > 0 {
-		return usagef("%s", strings.Join(errs, "; "))
+		return badValue("%s", strings.Join(errs, "; "))
 	}
 	return nil
 }

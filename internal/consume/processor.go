@@ -96,7 +96,7 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		// once, keeps the library from retrying a delivery every 50 ms
 		// until it stops the shard.
 		p.leftUndelivered(shard, tr.GetCurrentCursor())
-		return "", fmt.Errorf("shard %d batch at cursor %s not delivered: the consumer is stopping", shard, tr.GetCurrentCursor())
+		return "", &processError{fmt.Errorf("shard %d batch at cursor %s not delivered: the consumer is stopping", shard, tr.GetCurrentCursor())}
 	}
 	p.obs.BatchStarted(shard, st.failures > 0)
 	start := time.Now()
@@ -143,8 +143,15 @@ func (p *processor) failed(shard int, st *shardState, cursor string, logs int, c
 	if !p.pause(backoff) {
 		p.leftUndelivered(shard, cursor)
 	}
-	return fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, cursor, err)
+	return &processError{fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, cursor, err)}
 }
+
+// processError is Process's error: the processor logged it already (the
+// library's own line about it is demoted, see sdkLogger).
+type processError struct{ err error }
+
+func (e *processError) Error() string { return e.err.Error() }
+func (e *processError) Unwrap() error { return e.err }
 
 // isStopping reports whether the consumer started stopping.
 func (p *processor) isStopping() bool {

@@ -200,11 +200,11 @@ func logSummary(log *slog.Logger, s Summary, err error) {
 	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Totals.Attrs()...)
 	attrs = append(attrs, slog.Int("undelivered", s.Undelivered), slog.Int64("durationMs", s.DurationMS))
 	if err == nil && s.Undelivered > 0 {
-		batches := "batches"
+		batches, them := "batches", "them"
 		if s.Undelivered == 1 {
-			batches = "batch"
+			batches, them = "batch", "it"
 		}
-		msg := fmt.Sprintf("consumer stopped with %d %s undelivered: not checkpointed, the group sends them again", s.Undelivered, batches)
+		msg := fmt.Sprintf("consumer stopped with %d %s undelivered: not checkpointed, the group delivers %s again", s.Undelivered, batches, them)
 		log.LogAttrs(context.Background(), slog.LevelWarn, msg, append(attrs, slog.String("outcome", "stopped"))...)
 		return
 	}

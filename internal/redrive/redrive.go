@@ -57,9 +57,13 @@ type Result struct {
 	Read bool `json:"-"`
 }
 
-// ErrExpired is wrapped by Run's error when ranges expired: their logs are
-// lost.
-var ErrExpired = errors.New("ranges expired")
+// ExpiredError is Run's error when ranges expired: their logs are lost.
+type ExpiredError struct{ Expired, Failed int }
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("%s (their data left the source logstore before they could be shipped: those logs are lost); %s failed again",
+		count(e.Expired, "range expired", "ranges expired"), count(e.Failed, "range", "ranges"))
+}
 
 // Run does one pass. Its error says what failed; a pass with failed or
 // expired ranges returns an error too (after recording them).
@@ -97,19 +101,19 @@ func Run(ctx context.Context, o Options) (Result, error) {
 func outcome(res Result) error {
 	switch {
 	case res.Expired > 0:
-		return fmt.Errorf("%d %s (their data left the source logstore before they could be shipped: those logs are lost), %d failed again: %w",
-			res.Expired, plural(res.Expired, "range expired", "ranges expired"), res.Failed, ErrExpired)
+		return &ExpiredError{Expired: res.Expired, Failed: res.Failed}
 	case res.Failed > 0:
-		return fmt.Errorf("%d of %d %s failed again and stay dead-lettered for the next pass", res.Failed, res.Ranges, plural(res.Ranges, "range", "ranges"))
+		return fmt.Errorf("%s of %d failed again: recorded failed for the next pass", count(res.Failed, "range", "ranges"), res.Ranges)
 	}
 	return nil
 }
 
-func plural(n int, one, many string) string {
+// count says n things, the plural right.
+func count(n int, one, many string) string {
 	if n == 1 {
-		return one
+		return "1 " + one
 	}
-	return many
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // readRecords reads the dead-letter records of every shard from the

@@ -211,7 +211,8 @@ func TestExpiredRangesAreRecordedAndSaid(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := Run(t.Context(), e.opts)
-	if !errors.Is(err, ErrExpired) || res.Expired != 2 || res.Redriven != 0 || !strings.Contains(err.Error(), "2 ranges expired") {
+	var expired *ExpiredError
+	if !errors.As(err, &expired) || expired.Expired != 2 || res.Expired != 2 || res.Redriven != 0 || !strings.Contains(err.Error(), "2 ranges expired") {
 		t.Fatalf("pass: %+v, %v; want 2 expired", res, err)
 	}
 	if st := e.states(t); st[deadletter.StateExpired] != 2 {
@@ -233,7 +234,8 @@ func TestRangesFailedAgainStayFailed(t *testing.T) {
 	ln.Close()
 	opts := e.options(t, closed)
 	res, err := Run(t.Context(), opts)
-	if err == nil || errors.Is(err, ErrExpired) || res.Failed != 2 || !strings.Contains(err.Error(), "2 of 2 ranges failed again") {
+	var expired *ExpiredError
+	if err == nil || errors.As(err, &expired) || res.Failed != 2 || !strings.Contains(err.Error(), "2 ranges of 2 failed again") {
 		t.Fatalf("pass: %+v, %v; want 2 failed again", res, err)
 	}
 	if st := e.states(t); st[deadletter.StateFailed] != 4 {

@@ -389,6 +389,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // of time.
 func (s *Shipper) deadlineHint(ctx context.Context, err error) error {
 	dl, ok := ctx.Deadline()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return err // stopped, not by the deadline
+	}
 	if ctx.Err() != nil || ok && !time.Now().Before(dl) {
 		return fmt.Errorf("%w (stopped %s before the invocation's deadline, %s)", err, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
 	}

@@ -61,6 +61,12 @@ func describe(ctx context.Context, what, endpoint string, call *Call, err error)
 	if r := call.Refused(); r != nil {
 		return fmt.Errorf("%s: %w", what, r)
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		if cause := context.Cause(ctx); cause != ctx.Err() {
+			return fmt.Errorf("%s: stopped before %s answered (%v): %w", what, endpoint, cause, ctx.Err())
+		}
+		return fmt.Errorf("%s: stopped before %s answered: %w", what, endpoint, ctx.Err())
+	}
 	if ctx.Err() != nil {
 		cause := ""
 		if ne := call.NetErr(); ne != nil && !errors.Is(ne, context.Canceled) && !errors.Is(ne, context.DeadlineExceeded) {
