@@ -331,4 +331,3 @@ func stateFile(w *world, args []string) []string {
 	}
 	return out
 }
-
