@@ -26,9 +26,10 @@ func (c *consumeCmd) Usage() string {
 Joins SLS_CONSUMER_GROUP (created when missing) of SLS_PROJECT/SLS_LOGSTORE at
 SLS_ENDPOINT as SLS_CONSUMER_NAME, with the AccessKey pair of ALIBABA_CLOUD_*, and ships
 the shards the group assigns it until SIGINT or SIGTERM. Then it stops cleanly within
-SLS_CONSUMER_STOP_TIMEOUT: the batch in flight is finished, no new batch is started,
-the checkpoints of what was delivered are saved and the shards released. The last log
-line says how many batches the stop left undelivered (the group sends them again).
+SLS_CONSUMER_STOP_TIMEOUT: the batch in flight is finished, a batch whose delivery
+failed is not tried again, the checkpoints of what was delivered are saved and the shards
+released. The last log line says how many batches the stop left undelivered (the group
+delivers them again).
 SHIP_METRICS_ADDR serves /metrics, /healthz and /readyz. Log lines go to stderr.
 
 Exit status: 0 stopped cleanly with every batch started delivered; 1 a failure (a

@@ -90,11 +90,12 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		return "", nil
 	}
 	p.setPosition(st, tr.GetCurrentCursor(), false)
-	if p.isStopping() {
-		// The clean stop delivers no new batch: it stays the shard's
-		// next one, after the saved checkpoint. Refusing it here, at
-		// once, keeps the library from retrying a delivery every 50 ms
-		// until it stops the shard.
+	if p.isStopping() && st.failures > 0 {
+		// Once stopping, a batch whose delivery failed is not tried
+		// again: it stays the shard's next one, after the saved
+		// checkpoint. Refusing it here, at once, keeps the library from
+		// redelivering it every 50 ms until it stops the shard. (A
+		// healthy shard delivers what the library hands it until then.)
 		p.leftUndelivered(shard, tr.GetCurrentCursor())
 		return "", &processError{fmt.Errorf("shard %d batch at cursor %s not delivered: the consumer is stopping", shard, tr.GetCurrentCursor())}
 	}
