@@ -87,18 +87,6 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		sum.DurationMS = time.Since(start).Milliseconds()
 		logSummary(log, sum, err)
 	}()
-
-	var transport http.RoundTripper = o.Shipper.SLSTransport()
-	if o.Transport != nil {
-		transport = o.Transport
-	}
-	obs := o.Observer
-	if obs == nil {
-		obs = nopObserver{}
-	} else {
-		transport = watchingTransport{base: transport, obs: obs}
-	}
-	httpClient := slsapi.HTTPClient(transport, slsapi.PullTimeout)
 	client, err := slsapi.New(c.Endpoint, creds, o.Shipper.SLSTransport())
 	if err != nil {
 		return sum, err
@@ -106,7 +94,6 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if err := client.EnsureGroup(ctx, c.Project, c.Logstore, c.Group, int(c.HeartbeatTimeout/time.Second)); err != nil {
 		return sum, err
 	}
-
 	writeCtx := context.Background()
 	if !o.WriteDeadline.IsZero() {
 		var cancel context.CancelFunc
@@ -114,28 +101,56 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		defer cancel()
 	}
 	stopping := make(chan struct{})
-	proc := &processor{
-		project:   c.Project,
-		logstore:  c.Logstore,
-		shipper:   o.Shipper,
-		log:       log,
-		writeCtx:  writeCtx,
-		stopping:  stopping,
-		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
-		flushEach: c.CheckpointInterval == 0,
-		obs:       obs,
-		shards:    make(map[int]*shardState),
-	}
-	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, httpClient, log), proc)
+	proc := newProcessor(o, log, writeCtx, stopping)
+	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, libraryClient(o), log), proc)
 	worker.Start()
 	log.Info("consumer started", "config", c)
 	if o.Observer != nil {
 		go proc.probeLag(stopping, client, c.HeartbeatInterval)
 	}
-
 	<-ctx.Done()
-	obs.Stopping()
+	proc.obs.Stopping()
 	close(stopping)
+	err = stop(worker, c, log)
+	return mergeSummary(sum, proc.summary()), err
+}
+
+// newProcessor is the library's Processor for o.
+func newProcessor(o Options, log *slog.Logger, writeCtx context.Context, stopping <-chan struct{}) *processor {
+	obs := o.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &processor{
+		project:   o.Consume.Project,
+		logstore:  o.Consume.Logstore,
+		shipper:   o.Shipper,
+		log:       log,
+		writeCtx:  writeCtx,
+		stopping:  stopping,
+		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
+		flushEach: o.Consume.CheckpointInterval == 0,
+		obs:       obs,
+		shards:    make(map[int]*shardState),
+	}
+}
+
+// libraryClient is the consumer library's HTTP client: the Shipper's SLS
+// transport (or o.Transport), watched by the Observer.
+func libraryClient(o Options) *http.Client {
+	var transport http.RoundTripper = o.Shipper.SLSTransport()
+	if o.Transport != nil {
+		transport = o.Transport
+	}
+	if o.Observer != nil {
+		transport = watchingTransport{base: transport, obs: o.Observer}
+	}
+	return slsapi.HTTPClient(transport, slsapi.PullTimeout)
+}
+
+// stop stops the worker within the stop timeout: the batch in flight is
+// finished, the checkpoints saved and the shards released.
+func stop(worker *consumer.ConsumerWorker, c config.Consume, log *slog.Logger) error {
 	log.Info("consumer stopping: finishing the batch in flight, saving the checkpoints, releasing the shards")
 	stopped := make(chan struct{})
 	go func() {
@@ -148,12 +163,11 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	case <-stopped:
 		// The group hands the shards to the other consumers once this
 		// one's heartbeats have been missing for the group's timeout.
+		return nil
 	case <-timer.C:
-		err = fmt.Errorf("consumer %s did not stop within %s (%s): %w; checkpoints of delivered logs may not all be saved, and the group sends what follows the saved ones again",
+		return fmt.Errorf("consumer %s did not stop within %s (%s): %w; checkpoints of delivered logs may not all be saved, and the group sends what follows the saved ones again",
 			c.Name, c.StopTimeout, config.VarSLSConsumerStopTimeout, ErrStopTimeout)
 	}
-	sum = mergeSummary(sum, proc.summary())
-	return sum, err
 }
 
 func mergeSummary(base, s Summary) Summary {
