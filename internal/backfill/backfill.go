@@ -223,11 +223,11 @@ func shipShard(ctx context.Context, o Options, st *State, i int, runStart time.T
 // when it exists (it must be for the same backfill), otherwise computed
 // with GetCursor by time and saved.
 func prepare(ctx context.Context, o Options) (*State, error) {
-	if err := checkRetention(ctx, o); err != nil {
-		return nil, err
-	}
 	want, err := shardsToShip(ctx, o)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkRetention(ctx, o, want); err != nil {
 		return nil, err
 	}
 	if o.StatePath != "" {

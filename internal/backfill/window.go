@@ -110,32 +110,89 @@ func parseAgo(s string) (time.Duration, error) {
 func unixUTC(n int64) string { return time.Unix(n, 0).UTC().Format(time.RFC3339) }
 
 // checkRetention refuses a window that ends before the oldest data the
-// logstore keeps (its TTL), and warns when it starts before it.
-func checkRetention(ctx context.Context, o Options) error {
-	info, err := o.Client.Logstore(ctx, o.Project, o.Logstore)
-	switch {
-	case slsapi.IsCode(err, "Unauthorized"):
-		o.Log.Warn("backfill: cannot read the logstore's TTL (log:GetLogStore denied): the window is not checked against it", "error", err.Error())
-		return nil
-	case err != nil:
+// shards hold (the logstore's TTL moves it forward), and warns when it
+// starts before it.
+func checkRetention(ctx context.Context, o Options, shards []int) error {
+	oldest, ok, err := oldestData(ctx, o, shards)
+	if err != nil {
 		return err
-	case info.TTL <= 0 || info.TTL >= slsapi.Forever:
+	}
+	if !ok {
+		return badInput("the window [%s, %s) holds no data: logstore %s holds none%s",
+			unixUTC(o.From), unixUTC(o.To), o.Logstore, keeps(ctx, o))
+	}
+	if o.To > oldest {
+		if ttl := ttlDays(ctx, o); o.From < oldest && ttl > 0 {
+			o.Log.Warn("backfill: the window starts before the oldest data the logstore keeps (its TTL): what was received before is gone",
+				"oldest", unixUTC(oldest), "ttlDays", ttl)
+		}
 		return nil
 	}
-	now := o.Now
-	if now.IsZero() {
-		now = time.Now()
+	return badInput("the window [%s, %s) holds no data: the oldest data logstore %s holds was received at %s, %s before now%s",
+		unixUTC(o.From), unixUTC(o.To), o.Logstore, unixUTC(oldest), age(now(o).Sub(time.Unix(oldest, 0))), keeps(ctx, o))
+}
+
+// keeps says how long the logstore keeps data, when it does not keep it
+// forever.
+func keeps(ctx context.Context, o Options) string {
+	if ttl := ttlDays(ctx, o); ttl > 0 {
+		return fmt.Sprintf(" (it keeps data for %d %s: its TTL)", ttl, plural(ttl, "day", "days"))
 	}
-	oldest := now.Add(-time.Duration(info.TTL) * 24 * time.Hour).Unix()
-	if o.To <= oldest {
-		return badInput("the window [%s, %s) holds no data: logstore %s keeps data for %d %s (its TTL), so the oldest data it holds was received at %s at the earliest",
-			unixUTC(o.From), unixUTC(o.To), o.Logstore, info.TTL, plural(info.TTL, "day", "days"), unixUTC(oldest))
+	return ""
+}
+
+// oldestData is the receive time of the oldest log group the shards
+// hold; ok is false when they are all empty.
+func oldestData(ctx context.Context, o Options, shards []int) (oldest int64, ok bool, err error) {
+	for _, s := range shards {
+		begin, err := o.Client.GetCursor(ctx, o.Project, o.Logstore, s, "begin")
+		if err != nil {
+			return 0, false, err
+		}
+		end, err := o.Client.GetCursor(ctx, o.Project, o.Logstore, s, "end")
+		if err != nil {
+			return 0, false, err
+		}
+		if begin == end {
+			continue // empty
+		}
+		at, err := o.Client.GetCursorTime(ctx, o.Project, o.Logstore, s, begin)
+		if err != nil {
+			return 0, false, err
+		}
+		if !ok || at.Unix() < oldest {
+			oldest, ok = at.Unix(), true
+		}
 	}
-	if o.From < oldest {
-		o.Log.Warn("backfill: the window starts before the oldest data the logstore keeps (its TTL): the logs received before then are gone",
-			"ttlDays", info.TTL, "oldest", unixUTC(oldest))
+	return oldest, ok, nil
+}
+
+// ttlDays is the logstore's TTL in days, 0 when it keeps its data or the
+// TTL cannot be read (log:GetLogStore denied: it only explains).
+func ttlDays(ctx context.Context, o Options) int {
+	info, err := o.Client.Logstore(ctx, o.Project, o.Logstore)
+	if err != nil || info.TTL >= slsapi.Forever {
+		return 0
 	}
-	return nil
+	return info.TTL
+}
+
+func now(o Options) time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// age says a duration in days, hours or minutes.
+func age(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	}
+	return d.Round(time.Minute).String()
 }
 
 func plural(n int, one, many string) string {

@@ -221,7 +221,8 @@ func TestBackfill(t *testing.T) {
 		{name: "backfill/milliseconds", args: []string{"backfill", "-from", "1796645573000", "-to", "now"}},
 		{name: "backfill/future", args: []string{"backfill", "-from", "2030-01-01", "-to", "2030-02-01", "-parallel", "0"}},
 		{name: "backfill/empty-window", args: []string{"backfill", "-from", "-1h", "-to", "-2h"}},
-		{name: "backfill/before-ttl", args: []string{"backfill", "-from", "2024-04-01", "-to", "2024-04-02"},
+		{name: "backfill/before-the-data", args: []string{"backfill", "-from", "2024-04-01", "-to", "2024-04-02"}},
+		{name: "backfill/expired", args: []string{"backfill", "-from", "2024-04-01", "-to", "now"},
 			setup: func(w *world) {
 				if err := w.emu.SetTTL(project, logstore, 24*time.Hour); err != nil {
 					w.t.Fatal(err)
