@@ -187,6 +187,8 @@ func now(o Options) time.Time {
 // age says a duration in days, hours or minutes.
 func age(d time.Duration) string {
 	switch {
+	case d < time.Minute:
+		return "less than a minute"
 	case d >= 48*time.Hour:
 		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
 	case d >= 2*time.Hour:
