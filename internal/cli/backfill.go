@@ -76,7 +76,7 @@ func (c *backfillCmd) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.project, c.logstore = cmp(c.project, cfg.SLS.Project), cmp(c.logstore, cfg.SLS.Logstore)
+	c.project, c.logstore = firstSet(c.project, cfg.SLS.Project), firstSet(c.logstore, cfg.SLS.Logstore)
 	if err := checkSource(c.project, c.logstore); err != nil {
 		return err
 	}

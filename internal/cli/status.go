@@ -91,9 +91,9 @@ func (c *statusCmd) Run(ctx context.Context, args []string) error {
 // defaults fills the flags not given from the environment, and checks
 // them.
 func (c *statusCmd) defaults(src config.SLS) error {
-	c.project = cmp(c.project, src.Project)
-	c.logstore = cmp(c.logstore, src.Logstore)
-	c.group = cmp(c.group, src.Group)
+	c.project = firstSet(c.project, src.Project)
+	c.logstore = firstSet(c.logstore, src.Logstore)
+	c.group = firstSet(c.group, src.Group)
 	return checkSource(c.project, c.logstore)
 }
 
@@ -136,8 +136,8 @@ func (c *statusCmd) lagAlert(r status.Report) error {
 	return withCode(ExitLost, fmt.Errorf("%s %v %s more than %s (largest %s)", noun, over, verb, c.maxLag, r.MaxLag().Round(time.Second)))
 }
 
-// cmp is the first of its arguments that is not empty.
-func cmp(vs ...string) string {
+// firstSet is the first of its arguments that is not empty.
+func firstSet(vs ...string) string {
 	for _, v := range vs {
 		if v != "" {
 			return v

@@ -96,37 +96,37 @@ type Use uint16
 
 // The uses.
 const (
-	// Trigger is the SLS trigger's function: sls2siem serve (or no
+	// UseTrigger is the SLS trigger's function: sls2siem serve (or no
 	// command) under FC, for SLS trigger events.
 	UseTrigger Use = 1 << iota
-	// Timer is the consumer-group function's timer events (the same
+	// UseTimer is the consumer-group function's timer events (the same
 	// server: s.yaml's sls2siem-consumer).
 	UseTimer
-	// Ship is sls2siem ship: one trigger event by hand.
+	// UseShip is sls2siem ship: one trigger event by hand.
 	UseShip
-	// Consume is the sls2siem consume daemon.
+	// UseConsume is the sls2siem consume daemon.
 	UseConsume
-	// Status is sls2siem status.
+	// UseStatus is sls2siem status.
 	UseStatus
-	// Redrive is one sls2siem redrive pass by hand.
+	// UseRedrive is one sls2siem redrive pass by hand.
 	UseRedrive
-	// RedriveFC is the redrive function: sls2siem redrive -serve.
+	// UseRedriveFC is the redrive function: sls2siem redrive -serve.
 	UseRedriveFC
-	// Backfill is sls2siem backfill.
+	// UseBackfill is sls2siem backfill.
 	UseBackfill
 )
 
 // Groups of uses.
 const (
-	// Shipping are the uses that send logs to the receiver.
+	// UseShipping are the uses that send logs to the receiver.
 	UseShipping = UseTrigger | UseTimer | UseShip | UseConsume | UseRedrive | UseRedriveFC | UseBackfill
-	// CLI are the commands run by hand (outside FC), with the
+	// UseCLI are the commands run by hand (outside FC), with the
 	// ALIBABA_CLOUD_* AccessKey pair.
 	UseCLI = UseShip | UseConsume | UseStatus | UseRedrive | UseBackfill
-	// FC are the uses under Function Compute, with the invocation's
+	// UseFC are the uses under Function Compute, with the invocation's
 	// credentials.
 	UseFC = UseTrigger | UseTimer | UseRedriveFC
-	// All is every use.
+	// UseAll is every use.
 	UseAll = UseShipping | UseStatus
 )
 
