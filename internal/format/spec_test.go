@@ -294,7 +294,7 @@ func runSpecExample(t *testing.T, ex specExample) {
 	for k, v := range ex.env {
 		env[k] = v
 	}
-	c, err := config.Parse(func(k string) string { return env[k] })
+	c, err := config.Load(func(k string) string { return env[k] }, config.UseTrigger)
 	if want, ok := ex.expect["error"]; ok {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s:%d: configuration error %v, want one containing %q", specPage, ex.line, err, want)

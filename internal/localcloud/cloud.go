@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +17,8 @@ import (
 	"sls2siem/internal/localcloud/sample"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/localcloud/slstrigger"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // Options configure a run of the local cloud.
@@ -170,13 +170,8 @@ func awaitCount(ctx context.Context, rcv *receiver.Receiver, want int64, timeout
 // NewSLSClient returns an SDK client for the emulator at endpoint. Its
 // transport dials the emulator for <project>.127.0.0.1, like the function's.
 func NewSLSClient(endpoint string, c slsemu.Credential) *sls.Client {
-	client := &sls.Client{
-		Endpoint:       endpoint,
-		RequestTimeOut: 30 * time.Second,
-		RetryTimeOut:   30 * time.Second,
-		HTTPClient:     &http.Client{Transport: logstore.NewTransport(LocalEndpoints), Timeout: 30 * time.Second},
-	}
-	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(c.AccessKeyID, c.AccessKeySecret, c.SecurityToken))
+	creds := secret.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+	return slsapi.NewSDK(endpoint, creds, slsapi.NewTransport(LocalEndpoints), 30*time.Second, 30*time.Second)
 }
 
 func startReceiver(env []string, w io.Writer) (*receiver.Receiver, string, error) {
