@@ -6,7 +6,8 @@ BIN       := bin
 FUNCTION  := $(BIN)/sls2siem
 LOCALCLOUD:= $(BIN)/localcloud
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
 # Deployment (see README "Deploy"): the code zip s.yaml uploads, the layer

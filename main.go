@@ -18,10 +18,15 @@ import (
 	"sls2siem/internal/fcruntime"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and commit are set at build time with -ldflags
+// "-X main.version=... -X main.commit=..." (the Makefile does): builds made
+// with -buildvcs=false carry no commit of their own.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	fcruntime.LimitMemory() // under FC: a soft heap limit from the function's memory size
-	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.OSEnv(version)))
+	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.OSEnv(version, commit)))
 }

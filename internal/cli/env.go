@@ -38,27 +38,29 @@ type Env struct {
 // Build identifies the binary.
 type Build struct {
 	Version   string // set by the Makefile (-X main.version)
-	Commit    string // vcs.revision of the build, "" when unknown
+	Commit    string // set by the Makefile (-X main.commit), else the VCS stamp
 	Modified  bool   // built from a modified work tree
 	GoVersion string
 }
 
-// OSEnv is the process's Env; version is the Makefile's -X main.version.
-func OSEnv(version string) Env {
+// OSEnv is the process's Env; version and commit are the Makefile's -X
+// main.version and main.commit.
+func OSEnv(version, commit string) Env {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	return Env{
 		Getenv: os.Getenv, Environ: os.Environ,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Signals: sigs, IsTerminal: isTerminal, Now: time.Now,
-		Argv0: os.Args[0], Build: ReadBuild(version), BatchMemory: fcruntime.BatchMemory(),
+		Argv0: os.Args[0], Build: ReadBuild(version, commit), BatchMemory: fcruntime.BatchMemory(),
 	}
 }
 
 // ReadBuild reads the commit and the Go version from the binary's build
-// information.
-func ReadBuild(version string) Build {
-	b := Build{Version: version}
+// information; commit, when not empty, is the one the build was given
+// (the binary then carries no VCS stamp of its own, or the same).
+func ReadBuild(version, commit string) Build {
+	b := Build{Version: version, Commit: commit}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return b
@@ -67,7 +69,9 @@ func ReadBuild(version string) Build {
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			b.Commit = s.Value
+			if b.Commit == "" {
+				b.Commit = s.Value
+			}
 		case "vcs.modified":
 			b.Modified = s.Value == "true"
 		}
