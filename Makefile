@@ -6,7 +6,8 @@ BIN       := bin
 FUNCTION  := $(BIN)/sls2siem
 LOCALCLOUD:= $(BIN)/localcloud
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
 # Deployment (see README "Deploy"): the code zip s.yaml uploads, the layer
@@ -29,7 +30,7 @@ DATA      ?= testdata/logstore
 MODE      ?= trigger
 SCENARIO  ?=
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps unit lint bench sim clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps nodesdk-deps unit lint bench sim clean
 
 all: build
 
@@ -86,10 +87,17 @@ serve: build localcloud
 test-deps:
 	bash scripts/install-receivers.sh
 
+## nodesdk-deps: the Node.js SLS SDKs pinned in $(NODESDK)/package-lock.json (the emulator's other clients)
+NODESDK := internal/localcloud/nodesdk/testdata
+nodesdk-deps: $(NODESDK)/node_modules/.installed
+$(NODESDK)/node_modules/.installed: $(NODESDK)/package.json $(NODESDK)/package-lock.json
+	bash scripts/install-nodesdk.sh
+	touch $@
+
 ## test: install what the tests need, then vet, format check and every test with -race,
 ##       then the delivery simulator without -race (about 45 s of fresh schedules, and
 ##       the planted-bug tests, which -race makes too slow)
-test: test-deps deploy-deps lint
+test: test-deps deploy-deps nodesdk-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'TestSim' $(SIM_PKGS)
 

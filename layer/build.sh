@@ -60,7 +60,7 @@ check_env=(SYSLOG_HOST=layer-check.invalid SYSLOG_PROTOCOL=tls "SYSLOG_TLS_CA_FI
 if [ -n "$cert" ]; then
 	check_env+=("SYSLOG_TLS_CERT_FILE=$cert" "SYSLOG_TLS_KEY_FILE=$key")
 fi
-if ! env -i "PATH=$PATH" "${check_env[@]}" "$bin" check >/dev/null; then
+if ! env -i "PATH=$PATH" "${check_env[@]}" "$bin" check -mode trigger >&2; then
 	echo "layer: $bin check rejected these files (see above); nothing was packed" >&2
 	exit 1
 fi

@@ -10,7 +10,6 @@ package backfill
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +19,9 @@ import (
 	"sync"
 	"time"
 
-	"sls2siem/internal/deadletter"
 	"sls2siem/internal/delivery"
 	"sls2siem/internal/ship"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trigger"
 )
 
@@ -51,15 +50,18 @@ func badInput(format string, args ...any) error {
 type Options struct {
 	Shipper *ship.Shipper
 	// Client reaches the endpoint (admitted) with the run's credentials,
-	// through the Shipper's SLS transport: ListShards and GetCursor.
-	Client deadletter.Client
+	// through the Shipper's SLS transport: GetLogStore, ListShards and
+	// GetCursor.
+	Client *slsapi.Client
 	// Endpoint is the SLS endpoint as the ranges name it (ShipRange
 	// admits it again).
 	Endpoint          string
 	Project, Logstore string
 	// From and To bound the receive-time window [From, To), whole
-	// seconds (From < To).
+	// seconds (From < To; see ParseWindow).
 	From, To int64
+	// Now is the time the window is checked against (zero: the clock's).
+	Now time.Time
 	// Shards to ship; nil ships every shard of the logstore.
 	Shards []int
 	// Parallel bounds how many shards ship at a time (≥ 1).
@@ -172,7 +174,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	case !res.Done && (stopped(o.Stop) || ctx.Err() != nil):
 		runErr = ErrInterrupted
 	case !res.Done:
-		runErr = errors.New("backfill: not every shard was shipped")
+		runErr = errors.New("not every shard was shipped")
 	}
 	o.Progress.Finish(res, runErr)
 	return res, runErr
@@ -182,10 +184,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 // saving the state after every chunk, until its end, Stop, or a failure.
 func shipShard(ctx context.Context, o Options, st *State, i int, runStart time.Time) error {
 	sh := st.shard(i)
-	next, err1 := cursorNumber(sh.Next)
-	end, err2 := cursorNumber(sh.End)
+	next, err1 := slsapi.CursorNumber(sh.Next)
+	end, err2 := slsapi.CursorNumber(sh.End)
 	if err1 != nil || err2 != nil {
-		return fmt.Errorf("backfill: shard %d: the state's cursors do not parse", sh.Shard)
+		return fmt.Errorf("shard %d: the state's cursors do not parse", sh.Shard)
 	}
 	for next < end {
 		if stopped(o.Stop) || ctx.Err() != nil {
@@ -193,18 +195,18 @@ func shipShard(ctx context.Context, o Options, st *State, i int, runStart time.T
 		}
 		ce := min(next+o.Chunk, end)
 		src := trigger.Source{Endpoint: o.Endpoint, ProjectName: o.Project, LogstoreName: o.Logstore, ShardID: sh.Shard,
-			BeginCursor: encodeCursor(next), EndCursor: encodeCursor(ce)}
-		sum, err := o.Shipper.ShipRange(ctx, src, o.Client.Creds)
+			BeginCursor: slsapi.Cursor(next), EndCursor: slsapi.Cursor(ce)}
+		sum, err := o.Shipper.ShipRange(ctx, src, o.Client.Credentials())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // aborted: the chunk is shipped again on resume
 			}
 			st.fail(i, err)
 			o.Progress.Update(st.progressOf(i, runStart))
-			return fmt.Errorf("backfill: shard %d chunk [%s, %s): %w", sh.Shard, src.BeginCursor, src.EndCursor, err)
+			return fmt.Errorf("shard %d chunk [%s, %s): %w", sh.Shard, src.BeginCursor, src.EndCursor, err)
 		}
 		next = ce
-		if serr := st.advance(i, encodeCursor(next), sum, next >= end); serr != nil {
+		if serr := st.advance(i, slsapi.Cursor(next), sum, next >= end); serr != nil {
 			return serr
 		}
 		o.Progress.Update(st.progressOf(i, runStart))
@@ -212,29 +214,18 @@ func shipShard(ctx context.Context, o Options, st *State, i int, runStart time.T
 	return nil
 }
 
-// prepare validates the shards and returns the state: read from
-// StatePath when it exists (it must be for the same backfill), otherwise
-// computed with GetCursor by time and saved.
+// prepare validates the window against the logstore's retention and the
+// shards against ListShards, and returns the state: read from StatePath
+// when it exists (it must be for the same backfill), otherwise computed
+// with GetCursor by time and saved.
 func prepare(ctx context.Context, o Options) (*State, error) {
-	ids, err := o.Client.Shards(ctx, o.Project, o.Logstore)
+	want, err := shardsToShip(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("backfill: %w", err)
+		return nil, err
 	}
-	slices.Sort(ids)
-	for _, s := range o.Shards {
-		if !slices.Contains(ids, s) {
-			return nil, badInput("backfill: shard %d is not a shard of project %s logstore %s (its shards: %s)",
-				s, o.Project, o.Logstore, joinInts(ids))
-		}
+	if err := checkRetention(ctx, o, want); err != nil {
+		return nil, err
 	}
-	want := o.Shards
-	if want == nil {
-		want = ids
-	}
-	want = slices.Clone(want)
-	slices.Sort(want)
-	want = slices.Compact(want)
-
 	if o.StatePath != "" {
 		st, err := LoadState(o.StatePath)
 		switch {
@@ -251,25 +242,56 @@ func prepare(ctx context.Context, o Options) (*State, error) {
 	st := &State{Version: stateVersion, Endpoint: o.Endpoint, Project: o.Project, Logstore: o.Logstore, From: o.From, To: o.To,
 		Chunk: o.Chunk, path: o.StatePath}
 	for _, s := range want {
-		b, err := o.Client.Cursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.From, 10))
+		sh, err := windowOf(ctx, o, s)
 		if err != nil {
-			return nil, fmt.Errorf("backfill: %w", err)
+			return nil, err
 		}
-		e, err := o.Client.Cursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.To, 10))
-		if err != nil {
-			return nil, fmt.Errorf("backfill: %w", err)
-		}
-		bn, err1 := cursorNumber(b)
-		en, err2 := cursorNumber(e)
-		if err1 != nil || err2 != nil || en < bn {
-			return nil, fmt.Errorf("backfill: shard %d: SLS answered the cursors %q and %q for the window, not a range", s, b, e)
-		}
-		st.Shards = append(st.Shards, ShardResult{Shard: s, Begin: b, End: e, Next: b, Total: en - bn, Done: en == bn})
+		st.Shards = append(st.Shards, sh)
 	}
 	if err := st.save(); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// shardsToShip checks o.Shards against the logstore's shards and returns
+// the shards to ship, sorted, each once.
+func shardsToShip(ctx context.Context, o Options) ([]int, error) {
+	ids, err := o.Client.ShardIDs(ctx, o.Project, o.Logstore)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range o.Shards {
+		if !slices.Contains(ids, s) {
+			return nil, badInput("shard %d is not a shard of project %s logstore %s (its shards: %s)",
+				s, o.Project, o.Logstore, joinInts(ids))
+		}
+	}
+	want := o.Shards
+	if want == nil {
+		want = ids
+	}
+	want = slices.Clone(want)
+	slices.Sort(want)
+	return slices.Compact(want), nil
+}
+
+// windowOf asks SLS for the cursor range of the window in shard s.
+func windowOf(ctx context.Context, o Options, s int) (ShardResult, error) {
+	b, err := o.Client.GetCursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.From, 10))
+	if err != nil {
+		return ShardResult{}, err
+	}
+	e, err := o.Client.GetCursor(ctx, o.Project, o.Logstore, s, strconv.FormatInt(o.To, 10))
+	if err != nil {
+		return ShardResult{}, err
+	}
+	bn, err1 := slsapi.CursorNumber(b)
+	en, err2 := slsapi.CursorNumber(e)
+	if err1 != nil || err2 != nil || en < bn {
+		return ShardResult{}, fmt.Errorf("shard %d: SLS answered the cursors %q and %q for the window, not a range", s, b, e)
+	}
+	return ShardResult{Shard: s, Begin: b, End: e, Next: b, Total: en - bn, Done: en == bn}, nil
 }
 
 func stopped(c <-chan struct{}) bool {
@@ -284,48 +306,12 @@ func stopped(c <-chan struct{}) bool {
 	}
 }
 
-// cursorNumber and encodeCursor: SLS cursors are the base64 of a decimal
-// number that goes up by one per log group.
-func cursorNumber(c string) (int64, error) { return deadletter.CursorNumber(c) }
-
-func encodeCursor(n int64) string {
-	return base64.StdEncoding.EncodeToString(strconv.AppendInt(nil, n, 10))
-}
-
 func joinInts(xs []int) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-// ParseTime reads a window bound: RFC 3339 (2024-05-06T07:08:09Z, with
-// fractional seconds or an offset) or unix seconds. A fractional second is
-// rounded up: SLS receive times are whole seconds.
-func ParseTime(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, errors.New("empty: want RFC 3339 (2024-05-06T07:08:09Z) or unix seconds")
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("%q: unix seconds must not be negative", s)
-		}
-		return n, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither RFC 3339 (2024-05-06T07:08:09Z) nor unix seconds", s)
-	}
-	n := t.Unix()
-	if t.Nanosecond() > 0 {
-		n++
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("%q is before 1970", s)
-	}
-	return n, nil
 }
 
 // ParseShards reads a comma-separated list of shard ids.

@@ -7,21 +7,44 @@ import (
 	"time"
 )
 
-func TestParseTime(t *testing.T) {
-	for in, want := range map[string]int64{
-		"1700000000":                1700000000,
-		"2024-05-06T07:08:09Z":      1714979289,
-		"2024-05-06T15:08:09+08:00": 1714979289,
-		"2024-05-06T07:08:09.25Z":   1714979290, // rounded up: receive times are whole seconds
+func TestParseWindow(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		from, to string
+		want     Window
+	}{
+		{"1700000000", "now", Window{1700000000, now.Unix()}},
+		{"2024-05-06T07:08:09Z", " 2024-05-06T15:08:10+08:00 ", Window{1714979289, 1714979290}},
+		{"2024-05-06T07:08:09.25Z", "now", Window{1714979290, now.Unix()}}, // rounded up: receive times are whole seconds
+		{"-2h", "-30m", Window{now.Add(-2 * time.Hour).Unix(), now.Add(-30 * time.Minute).Unix()}},
+		{"-7d", "NOW", Window{now.Add(-7 * 24 * time.Hour).Unix(), now.Unix()}},
+		{"2026-11-30", "2026-12-01", Window{now.Add(-36 * time.Hour).Unix(), now.Add(-12 * time.Hour).Unix()}},
+		{"-1h", "2030-01-01", Window{now.Add(-time.Hour).Unix(), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix()}}, // an end in the future is fine
 	} {
-		if got, err := ParseTime(in); err != nil || got != want {
-			t.Errorf("ParseTime(%q) = %d, %v; want %d", in, got, err, want)
+		got, err := ParseWindow(c.from, c.to, now)
+		if err != nil || got != c.want {
+			t.Errorf("ParseWindow(%q, %q) = %+v, %v; want %+v", c.from, c.to, got, err, c.want)
 		}
 	}
-	for _, in := range []string{"", "yesterday", "2024-05-06 07:08:09", "-5", "1969-01-01T00:00:00Z"} {
-		if _, err := ParseTime(in); err == nil {
-			t.Errorf("ParseTime(%q) accepted", in)
+	for _, c := range []struct{ from, to, want string }{
+		{"1796645573000", "now", "-from is 1796645573000, which looks like milliseconds"},
+		{"2030-01-01", "2030-02-01", "-from 2030-01-01T00:00:00Z is in the future"},
+		{"-1h", "-2h", "is not before -to"},
+		{"now", "now", "the window [from, to) is empty"},
+		{"yesterday", "2024-05-06 07:08:09", `-from is "yesterday": want now, a time ago (-2h, -7d)`},
+		{"-5", "now", `-from is "-5"`},
+		{"-0h", "now", `-from is "-0h"`},
+		{"", "now", "-from is empty"},
+		{"1969-01-01T00:00:00Z", "now", "before 1970"},
+	} {
+		_, err := ParseWindow(c.from, c.to, now)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("ParseWindow(%q, %q) = %v, want an error saying %q", c.from, c.to, err, c.want)
 		}
+	}
+	// Both bounds wrong: both named.
+	if _, err := ParseWindow("x", "y", now); err == nil || !strings.Contains(err.Error(), "-from") || !strings.Contains(err.Error(), "-to") {
+		t.Errorf("both bounds wrong: %v", err)
 	}
 }
 

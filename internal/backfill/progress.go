@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sls2siem/internal/slsapi"
 )
 
 // Reporter is told the progress of a backfill: Start once with every
@@ -123,8 +125,8 @@ func (st *State) progressOf(i int, runStart time.Time) Progress {
 
 func (st *State) progressLocked(i int, runStart *time.Time) Progress {
 	sh := st.Shards[i]
-	b, _ := cursorNumber(sh.Begin)
-	n, _ := cursorNumber(sh.Next)
+	b, _ := slsapi.CursorNumber(sh.Begin)
+	n, _ := slsapi.CursorNumber(sh.Next)
 	r := st.run[i]
 	p := Progress{Shard: sh.Shard, Total: sh.Total, Done: n - b, Logs: sh.Logs, Bytes: sh.Bytes,
 		RunDone: r.groups, RunLogs: r.logs, RunBytes: r.bytes, Finished: sh.Done, Err: sh.Error}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"sls2siem/internal/ship"
+	"sls2siem/internal/slsapi"
 )
 
 // stateVersion is the version of the state file's layout.
@@ -52,18 +53,18 @@ func LoadState(path string) (*State, error) {
 		return nil, errNoState
 	}
 	if err != nil {
-		return nil, fmt.Errorf("backfill: read the state file: %w", err)
+		return nil, fmt.Errorf("read the state file: %w", err)
 	}
 	var st State
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("backfill: the state file %s is not a backfill state: %v", path, err)
+		return nil, fmt.Errorf("the state file %s is not a backfill state: %v", path, err)
 	}
 	if st.Version != stateVersion {
-		return nil, fmt.Errorf("backfill: the state file %s has version %d, want %d", path, st.Version, stateVersion)
+		return nil, fmt.Errorf("the state file %s has version %d, want %d", path, st.Version, stateVersion)
 	}
 	for _, sh := range st.Shards {
-		if _, err := cursorNumber(sh.Next); err != nil {
-			return nil, fmt.Errorf("backfill: the state file %s: shard %d: next cursor %q is not an SLS cursor", path, sh.Shard, sh.Next)
+		if _, err := slsapi.CursorNumber(sh.Next); err != nil {
+			return nil, fmt.Errorf("the state file %s: shard %d: next cursor %q is not an SLS cursor", path, sh.Shard, sh.Next)
 		}
 	}
 	st.path = path
@@ -94,7 +95,7 @@ func (st *State) matches(o Options, shards []int) error {
 		diff = append(diff, fmt.Sprintf("shards %s, not %s", joinInts(have), joinInts(shards)))
 	}
 	if len(diff) > 0 {
-		return fmt.Errorf("backfill: the state file %s was made for another backfill (%s): refusing to resume it; use another -state file", st.path0(), strings.Join(diff, "; "))
+		return fmt.Errorf("the state file %s was made for another backfill (%s): refusing to resume it; use another -state file", st.path0(), strings.Join(diff, "; "))
 	}
 	return nil
 }
@@ -156,12 +157,12 @@ func (st *State) saveLocked() error {
 	st.Updated = time.Now().UTC()
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		return fmt.Errorf("backfill: encode the state: %w", err)
+		return fmt.Errorf("encode the state: %w", err)
 	}
 	dir := filepath.Dir(st.path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(st.path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("backfill: save the state file: %w", err)
+		return fmt.Errorf("save the state file: %w", err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(append(b, '\n'))
@@ -176,7 +177,7 @@ func (st *State) saveLocked() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("backfill: save the state file %s: %w", st.path, err)
+		return fmt.Errorf("save the state file %s: %w", st.path, err)
 	}
 	return nil
 }
@@ -198,7 +199,7 @@ func (st *State) result() Result {
 // run without a state file that was interrupted: its resume point).
 func (r Result) SaveState(path string) error {
 	if r.state == nil {
-		return errors.New("backfill: no state to save")
+		return errors.New("no state to save")
 	}
 	r.state.mu.Lock()
 	r.state.path = path

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sls2siem/internal/secret"
 )
 
 // TestSurprisingConfigurationIsRefused: settings that would not do what
@@ -19,7 +21,7 @@ func TestSurprisingConfigurationIsRefused(t *testing.T) {
 		{map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "udp", "SYSLOG_TLS_INSECURE_SKIP_VERIFY": "true"},
 			[]string{"SYSLOG_TLS_INSECURE_SKIP_VERIFY is set but SYSLOG_PROTOCOL is udp"}},
 		{map[string]string{"SYSLOG_HOST": "siem.example:6514"},
-			[]string{`SYSLOG_HOST is "siem.example:6514", which has a port: set SYSLOG_HOST=siem.example and SYSLOG_PORT=6514`}},
+			[]string{`SYSLOG_HOST is "siem.example:6514": it has a port: set SYSLOG_HOST=siem.example and SYSLOG_PORT=6514`}},
 		{map[string]string{"SYSLOG_HOST": "[::1]"}, []string{"SYSLOG_HOST", "without brackets"}},
 		{map[string]string{"SYSLOG_HOST": "a b"}, []string{"SYSLOG_HOST", "want a host name"}},
 		{map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_WRITE_TIMEOUT": "0"}, []string{`SYSLOG_WRITE_TIMEOUT is "0": want a duration from 1ms to 10m0s`}},
@@ -35,7 +37,7 @@ func TestSurprisingConfigurationIsRefused(t *testing.T) {
 		{map[string]string{"SYSLOG_HOST": "siem", "SLS_HTTPS": "maybe"}, []string{`SLS_HTTPS is "maybe": accepted values are true, false`}},
 	}
 	for _, c := range cases {
-		_, err := Parse(env(c.env))
+		_, err := load(c.env)
 		if err == nil {
 			t.Errorf("%v accepted", c.env)
 			continue
@@ -47,23 +49,16 @@ func TestSurprisingConfigurationIsRefused(t *testing.T) {
 		}
 	}
 	// UDP's own limit is fine, and the largest message on TCP too.
-	if _, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "udp", "SYSLOG_MAX_MESSAGE_SIZE": "65507"})); err != nil {
+	if _, err := load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "udp", "SYSLOG_MAX_MESSAGE_SIZE": "65507"}); err != nil {
 		t.Errorf("UDP at 65507: %v", err)
 	}
-	if c, err := Parse(env(map[string]string{"SYSLOG_HOST": "::1"})); err != nil || c.Syslog.Address() != "[::1]:514" {
-		t.Errorf("IPv6 host: %v %v", c.Syslog.Address(), err)
-	}
-}
-
-func TestBackoffIsBounded(t *testing.T) {
-	s := Syslog{RetryBackoff: 200e6}
-	if s.Backoff(1) != 200e6 || s.Backoff(2) != 400e6 || s.Backoff(100) != MaxBackoff || s.Backoff(1<<30) != MaxBackoff {
-		t.Errorf("backoff 1, 2, 100: %s %s %s", s.Backoff(1), s.Backoff(2), s.Backoff(100))
+	if c, err := load(map[string]string{"SYSLOG_HOST": "::1"}); err != nil || c.Syslog.Transport.Address != "[::1]:514" {
+		t.Errorf("IPv6 host: %v %v", c.Syslog.Transport.Address, err)
 	}
 }
 
 func TestEndpointsDefaultAndLocal(t *testing.T) {
-	c, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem"}))
+	c, err := load(map[string]string{"SYSLOG_HOST": "siem"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +68,7 @@ func TestEndpointsDefaultAndLocal(t *testing.T) {
 	if ep, err := c.Endpoints.Admit("cn-hangzhou-intranet.log.aliyuncs.com"); err != nil || ep.URL != "https://cn-hangzhou-intranet.log.aliyuncs.com" {
 		t.Errorf("default: %+v %v", ep, err)
 	}
-	c, err = Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1,localhost", "SLS_HTTPS": "false"}))
+	c, err = load(map[string]string{"SYSLOG_HOST": "siem", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1,localhost", "SLS_HTTPS": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,17 +78,20 @@ func TestEndpointsDefaultAndLocal(t *testing.T) {
 	if !strings.Contains(strings.Join(c.Warnings, "\n"), "SLS_HTTPS is false") {
 		t.Errorf("no warning for SLS_HTTPS=false: %q", c.Warnings)
 	}
-	_, err = ParseConsume(env(map[string]string{"SLS_ENDPOINT": "127.0.0.1:1", "SLS_PROJECT": "proj", "SLS_LOGSTORE": "ls"}))
+	_, err = Load(env(map[string]string{"SLS_ENDPOINT": "127.0.0.1:1", "SLS_PROJECT": "proj", "SLS_LOGSTORE": "ls"}), UseStatus)
 	if err == nil || !strings.Contains(err.Error(), "SLS_ENDPOINT") || !strings.Contains(err.Error(), "not allowed by SLS_ALLOWED_ENDPOINTS") {
 		t.Errorf("consumer endpoint outside the allow-list: %v", err)
 	}
 	for _, bad := range []string{"127.0.0.1:1?", "a/b", "A", "x.127.0.0.1"} {
-		_, err = ParseConsume(env(map[string]string{"SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com", "SLS_PROJECT": bad, "SLS_LOGSTORE": "ls"}))
+		_, err = Load(env(map[string]string{"SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com", "SLS_PROJECT": bad, "SLS_LOGSTORE": "ls"}), UseStatus)
 		if err == nil || !strings.Contains(err.Error(), "SLS_PROJECT") {
 			t.Errorf("SLS_PROJECT=%q: %v", bad, err)
 		}
 	}
 }
+
+// testCert is PEM text: enough to reach the pairing of certificate and key.
+const testCert = markerKey
 
 const markerKey = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7MARKERSECRET\n-----END PRIVATE KEY-----\n"
 
@@ -105,13 +103,13 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 		want string
 	}{
 		{map[string]string{"SYSLOG_TLS_KEY_FILE": markerKey, "SYSLOG_TLS_CERT_FILE": "/nonexistent"},
-			"SYSLOG_TLS_KEY_FILE is not a readable file path; it looks like PEM text"},
+			"SYSLOG_TLS_KEY_FILE is <PEM text, 118 bytes, not shown>: want a file path, not PEM text"},
 		{map[string]string{"SYSLOG_TLS_KEY_FILE": markerKey}, "did you mean SYSLOG_TLS_KEY?"},
 		{map[string]string{"SYSLOG_TLS_CERT_FILE": markerKey}, "did you mean SYSLOG_TLS_CERT?"},
 		{map[string]string{"SYSLOG_TLS_CA_FILE": markerKey}, "did you mean SYSLOG_TLS_CA?"},
 		{map[string]string{"SYSLOG_TLS_KEY": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjMARKERSECRET", "SYSLOG_TLS_CERT": markerKey},
-			"SYSLOG_TLS_KEY is not PEM text"},
-		{map[string]string{"SYSLOG_TLS_CERT": "MARKERSECRET not pem", "SYSLOG_TLS_KEY": markerKey}, "SYSLOG_TLS_CERT is not PEM text"},
+			"SYSLOG_TLS_KEY is <52 bytes, not shown>: want PEM text"},
+		{map[string]string{"SYSLOG_TLS_CERT": "MARKERSECRET not pem", "SYSLOG_TLS_KEY": markerKey}, "SYSLOG_TLS_CERT is <20 bytes, not shown>: want PEM text"},
 		{map[string]string{"SYSLOG_TLS_KEY": markerKey, "SYSLOG_TLS_CERT": markerKey}, "do not form a certificate and key pair"},
 		{map[string]string{"SYSLOG_TLS_SERVER_NAME": "x", "SYSLOG_TLS_MIN_VERSION": markerKey}, "SYSLOG_TLS_MIN_VERSION is <PEM text"},
 		{map[string]string{"SYSLOG_FACILITY": "MIIEvQIBADANBgkqhkiG9w0MARKERSECRET"}, "SYSLOG_FACILITY is <"},
@@ -121,7 +119,7 @@ func TestSecretsAreNeverEchoed(t *testing.T) {
 		for k, v := range c.env {
 			e[k] = v
 		}
-		cfg, err := Parse(env(e))
+		cfg, err := load(e)
 		if err == nil {
 			t.Errorf("%v accepted", c.want)
 			continue
@@ -142,30 +140,30 @@ func TestKeyFileModeWarns(t *testing.T) {
 	if err := os.WriteFile(key, []byte(markerKey), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_KEY_FILE": key, "SYSLOG_TLS_CERT_FILE": key}))
+	_, err := load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_KEY_FILE": key, "SYSLOG_TLS_CERT_FILE": key})
 	if err == nil {
 		t.Fatal("a key without a certificate was accepted")
 	}
-	p := parser{getenv: env(map[string]string{"K": key})}
-	p.pemSource("INLINE", "K", true)
-	if len(p.warns) != 1 || !strings.Contains(p.warns[0], "readable by group or others (mode 0644): chmod 600") {
-		t.Errorf("warnings %q", p.warns)
+	tlsKey := func(path string) (Config, error) {
+		return load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_CERT": testCert, "SYSLOG_TLS_KEY_FILE": path})
+	}
+	c, _ := tlsKey(key)
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "readable by group or others (mode 0644): chmod 600") {
+		t.Errorf("warnings %q", c.Warnings)
 	}
 	if err := os.Chmod(key, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p = parser{getenv: env(map[string]string{"K": key})}
-	if b, _ := p.pemSource("INLINE", "K", true); len(b) == 0 || len(p.warns) != 0 {
-		t.Errorf("mode 0600: %d bytes, warnings %q", len(b), p.warns)
+	if c, _ := tlsKey(key); len(c.Warnings) != 0 {
+		t.Errorf("mode 0600: warnings %q", c.Warnings)
 	}
-	p = parser{getenv: env(map[string]string{"K": dir})}
-	if p.pemSource("INLINE", "K", true); len(p.errs) != 1 || !strings.Contains(p.errs[0].Error(), "is a directory") {
-		t.Errorf("a directory: %v", p.errs)
+	if _, err := tlsKey(dir); err == nil || !strings.Contains(err.Error(), "SYSLOG_TLS_KEY_FILE is "+secret.Quote(dir)+", which cannot be read: is a directory") {
+		t.Errorf("a directory: %v", err)
 	}
 }
 
 func TestInsecureSkipVerifyWarns(t *testing.T) {
-	c, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_INSECURE_SKIP_VERIFY": "true"}))
+	c, err := load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_INSECURE_SKIP_VERIFY": "true"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,19 +173,19 @@ func TestInsecureSkipVerifyWarns(t *testing.T) {
 }
 
 func TestRELPConfiguration(t *testing.T) {
-	c, err := Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp"}))
+	c, err := load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := c.Syslog
-	if s.Port != 20514 || s.RELPWindow != 128 || s.Framing != "" || c.Format.MaxSize != 8192 || c.Format.EscapeBreaks {
-		t.Errorf("relp defaults: port %d window %d framing %q max %d escape %v", s.Port, s.RELPWindow, s.Framing, c.Format.MaxSize, c.Format.EscapeBreaks)
+	s := c.Syslog.Transport
+	if s.Address != "siem:20514" || s.RELPWindow != 128 || s.Framing != "" || c.Format.MaxSize != 8192 || c.Format.EscapeBreaks {
+		t.Errorf("relp defaults: address %s window %d framing %q max %d escape %v", s.Address, s.RELPWindow, s.Framing, c.Format.MaxSize, c.Format.EscapeBreaks)
 	}
-	c, err = Parse(env(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp-tls", "SYSLOG_TLS_SERVER_NAME": "siem.example", "SYSLOG_RELP_WINDOW": "16"}))
+	c, err = load(map[string]string{"SYSLOG_HOST": "siem", "SYSLOG_PROTOCOL": "relp-tls", "SYSLOG_TLS_SERVER_NAME": "siem.example", "SYSLOG_RELP_WINDOW": "16"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Syslog.TLS == nil || c.Syslog.TLS.ServerName != "siem.example" || c.Syslog.RELPWindow != 16 {
+	if c.Syslog.Transport.TLS == nil || c.Syslog.Transport.TLS.ServerName != "siem.example" || c.Syslog.Transport.RELPWindow != 16 {
 		t.Errorf("relp-tls: %+v", c.Syslog)
 	}
 	for _, bad := range []struct {
@@ -200,7 +198,7 @@ func TestRELPConfiguration(t *testing.T) {
 		{map[string]string{"SYSLOG_PROTOCOL": "relp", "SYSLOG_TLS_CA_FILE": "/ca.pem"}, "SYSLOG_TLS_CA_FILE is set but SYSLOG_PROTOCOL is relp"},
 	} {
 		bad.env["SYSLOG_HOST"] = "siem"
-		_, err := Parse(env(bad.env))
+		_, err := load(bad.env)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%v: %v, want %q", bad.env, err, bad.want)
 		}

@@ -1,208 +1,180 @@
-// Package config turns the function's environment variables into a
-// validated Config.
+// Package config is sls2siem's one environment loader: every variable it
+// reads is declared once in Vars (name, default, parser, the uses that
+// read and require it, whether it is secret, what it is for), and Load
+// reads the variables of one use into a validated Config.
 //
-// Every variable the shipper reads is declared in this package (see Vars),
-// so the README table and s.yaml can be checked against one list. Parsing
-// collects every problem and reports them together; each message names the
-// variable and the values it accepts.
+// Load maps variables onto the structs that own their rules and defaults
+// (format.Options, transport.Config, each with a Validate method) and
+// reports every problem at once, each naming the variable, its value
+// (quoted safely, a secret never shown) and what is accepted. README's
+// configuration table and s.yaml's environment lists are checked against
+// Vars by tests.
 package config
 
 import (
-	"crypto/tls"
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"sls2siem/internal/format"
-	"sls2siem/internal/transport"
+	"sls2siem/internal/secret"
 	"sls2siem/internal/trust"
 )
 
-// Config is the complete, validated configuration of one function instance.
+// Config is the configuration of one use: the parts it reads are set.
 type Config struct {
 	Syslog Syslog
-	// Format is how logs become messages (see format.go), handed to the
-	// encoder as it is.
+	// Format is how logs become messages, handed to the encoder as is.
 	Format format.Options
 	// PullCount is the most log groups asked for per PullLogs call (the
 	// memory budget may ask for fewer).
 	PullCount int
-	// Endpoints are the SLS endpoints the function may send signed
-	// requests to (SLS_ALLOWED_ENDPOINTS), and whether they are upgraded
-	// to HTTPS (SLS_HTTPS).
+	// Endpoints are the SLS endpoints requests may be signed for
+	// (SLS_ALLOWED_ENDPOINTS), and whether they are upgraded to HTTPS
+	// (SLS_HTTPS).
 	Endpoints trust.Endpoints
-	// DeadlineMargin is how long before the invocation deadline the shipper
-	// stops and fails the invocation, so that FC never kills it mid-write.
+	// DeadlineMargin is how long before the invocation deadline shipping
+	// stops and fails, so that FC never kills it mid-write.
 	DeadlineMargin time.Duration
-	// LogLevel is the minimum level of the function's own structured logs.
-	LogLevel string
+	// LogLevel is the minimum level of sls2siem's own log lines (debug,
+	// info, warn, error), LogFormat their format: json, text, or "" for
+	// the command to choose (text on a terminal).
+	LogLevel, LogFormat string
 	// DeadLetterLogstore is where failed ranges are recorded
 	// (SHIP_DEADLETTER_LOGSTORE, in the source project); "" for none.
 	DeadLetterLogstore string
-	// BatchMemory is the memory budget, in bytes, that pulled batches of
-	// all invocations in flight share. It is not an environment variable:
-	// the runtime derives it from the function's memory (see
-	// fcruntime.BatchMemory); 0 means a default.
+	// BatchMemory is the memory budget, in bytes, of the pulled batches
+	// of all invocations in flight. It is not a variable: the runtime
+	// derives it from the function's memory; 0 means a default.
 	BatchMemory int64
+	// SLS is where the commands that call SLS themselves read from.
+	SLS SLS
+	// Consume configures the consumer-group driver.
+	Consume Consume
+	// Credentials are the AccessKey pair of the commands run by hand
+	// (ALIBABA_CLOUD_*); under FC, each invocation's are used instead.
+	Credentials secret.Credentials
 	// Warnings are settings that are valid but weaken security: logged
 	// at every start, in every mode.
 	Warnings []string
 }
 
-// Syslog describes the receiver and the messages sent to it.
-type Syslog struct {
-	Host     string
-	Port     int
-	Protocol string // "tcp", "udp", "tls", "relp" or "relp-tls"
-	Framing  string // "lf" or "octet-counting" ("" for relp: RELP frames itself)
-	// RELPWindow is how many RELP frames may be unacknowledged at once.
-	RELPWindow int
-
-	MaxMessageSize int // bytes, frame excluded; longer bodies are truncated (Format.MaxSize)
-	DialTimeout    time.Duration
-	WriteTimeout   time.Duration
-	IdleTimeout    time.Duration
-
-	// MaxRetries is how many times a failed send redials and resends,
-	// without any log confirmed in between, before the invocation fails;
-	// RetryBackoff is the first pause (it doubles, up to MaxBackoff).
-	MaxRetries   int
-	RetryBackoff time.Duration
-
-	// TLS is the client configuration for protocols tls and relp-tls
-	// (nil otherwise).
-	TLS *tls.Config
-	// TLSInsecure records SYSLOG_TLS_INSECURE_SKIP_VERIFY=true.
-	TLSInsecure bool
+// SLS is the source: SLS_ENDPOINT (admitted by SLS_ALLOWED_ENDPOINTS),
+// SLS_PROJECT, SLS_LOGSTORE and SLS_CONSUMER_GROUP; a name not read or not
+// set is "".
+type SLS struct {
+	Endpoint                 string // scheme://host[:port]
+	Project, Logstore, Group string
 }
 
-// MaxBackoff bounds the pause between two reconnections.
-const MaxBackoff = 30 * time.Second
-
-// Backoff is the pause before the n-th reconnection (n ≥ 1) in a row.
-func (s Syslog) Backoff(n int) time.Duration {
-	d := s.RetryBackoff
-	for i := 1; i < n && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, MaxBackoff)
-}
-
-// Address returns host:port of the receiver.
-func (s Syslog) Address() string {
-	return joinHostPort(s.Host, s.Port)
-}
-
-// Protocols and framings.
-const (
-	ProtocolTCP     = transport.NetworkTCP
-	ProtocolUDP     = transport.NetworkUDP
-	ProtocolTLS     = transport.NetworkTLS
-	ProtocolRELP    = transport.NetworkRELP
-	ProtocolRELPTLS = transport.NetworkRELPTLS
-)
-
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) {
-	return Parse(os.Getenv)
-}
-
-// Parse reads the configuration through getenv. It returns every problem
-// found, joined, each naming its variable.
-func Parse(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
+// Load reads the configuration of use (one or more uses: all the
+// variables any of them reads) through getenv. Its error is Errors: every
+// problem at once.
+func Load(getenv func(string) string, use Use) (Config, error) {
+	l := &loader{getenv: getenv, use: use}
 	var c Config
-	s := &c.Syslog
-
-	s.Host = p.host(VarSyslogHost, VarSyslogPort)
-	s.Protocol = p.oneOf(VarSyslogProtocol, ProtocolTCP, ProtocolTCP, ProtocolUDP, ProtocolTLS, ProtocolRELP, ProtocolRELPTLS)
-	relp := s.Protocol == ProtocolRELP || s.Protocol == ProtocolRELPTLS
-	defaultPort := 514
-	if relp {
-		defaultPort = 20514
+	c.LogLevel = l.str(VarLogLevel)
+	if use&UseCLI != 0 {
+		c.LogFormat = l.str(VarLogFormat)
 	}
-	s.Port = p.intRange(VarSyslogPort, defaultPort, 1, 65535)
-	switch {
-	case relp:
-		if v := p.str(VarSyslogFraming); v != "" {
-			p.fail(VarSyslogFraming, "is %s but %s is %s: RELP frames every message itself; unset %s", q(v), VarSyslogProtocol, s.Protocol, VarSyslogFraming)
-		}
-		s.RELPWindow = p.intRange(VarSyslogRELPWindow, 128, 1, 65536)
-	default:
-		defaultFraming := transport.FramingLF
-		if s.Protocol == ProtocolTLS {
-			defaultFraming = transport.FramingOctetCounting
-		}
-		s.Framing = p.oneOf(VarSyslogFraming, defaultFraming, transport.FramingLF, transport.FramingOctetCounting)
-		if v := p.str(VarSyslogRELPWindow); v != "" {
-			p.fail(VarSyslogRELPWindow, "is set but %s is %s: it applies only to relp and relp-tls", VarSyslogProtocol, s.Protocol)
-		}
+	c.Endpoints = l.endpoints()
+	if use&UseShipping != 0 {
+		c.Syslog, c.Format = l.receiver()
+		c.PullCount = l.integer(VarSLSPullCount)
+		c.DeadlineMargin = l.duration(VarDeadlineMargin)
 	}
-	f := &c.Format
-	f.Facility = p.code(VarSyslogFacility, facilityUser, facilities)
-	f.Severity = p.code(VarSyslogSeverity, severityInfo, severities)
-	f.Hostname = p.headerField(VarSyslogHostname, defaultHostname(), 255)
-	f.AppName = p.headerField(VarSyslogTag, "-", 48)
-	defaultMax := 64 * 1024
-	switch {
-	case s.Protocol == ProtocolUDP:
-		defaultMax = 2048
-	case relp:
-		// rsyslog's default maxMessageSize: imrelp acknowledges a longer
-		// message and stores it cut, so the shipper cuts it first.
-		defaultMax = 8 * 1024
+	if use&deadLetter != 0 {
+		c.DeadLetterLogstore, _ = l.logstore(VarShipDeadLetterLogstore, "the dead-letter logstore redrive reads")
 	}
-	maxSize := 16 * 1024 * 1024
-	if s.Protocol == ProtocolUDP {
-		maxSize = MaxUDPMessage
+	if use&slsCoordinates != 0 {
+		c.SLS = l.source(c.Endpoints)
 	}
-	s.MaxMessageSize = p.intRange(VarSyslogMaxMessageSize, defaultMax, 480, maxSize)
-	s.DialTimeout = p.timeout(VarSyslogDialTimeout, 5*time.Second, 5*time.Minute)
-	s.WriteTimeout = p.timeout(VarSyslogWriteTimeout, 10*time.Second, 10*time.Minute)
-	s.IdleTimeout = p.timeout(VarSyslogIdleTimeout, 5*time.Minute, 24*time.Hour)
-	p.parseTransport(s)
-	p.parseFormat(&c)
-	f.MaxSize = s.MaxMessageSize
-	// Line framing cannot carry a raw line break: escape them.
-	f.EscapeBreaks = s.Protocol != ProtocolUDP && s.Framing == transport.FramingLF
-
-	c.PullCount = p.intRange(VarSLSPullCount, 100, 1, 1000)
-	c.Endpoints = p.endpoints()
-	c.DeadlineMargin = p.timeout(VarDeadlineMargin, 3*time.Second, time.Hour)
-	c.LogLevel = p.oneOf(VarLogLevel, "info", "debug", "info", "warn", "error")
-	c.DeadLetterLogstore = p.deadLetterLogstore()
-
-	if len(p.errs) > 0 {
-		return Config{}, fmt.Errorf("invalid configuration: %w", errors.Join(p.errs...))
+	if use&UseCLI != 0 {
+		c.Credentials = l.credentials()
 	}
-	c.Warnings = p.warns
-	return c, nil
+	if use&consumer != 0 {
+		c.Consume = l.consume(c.SLS, c.Credentials)
+	}
+	c.Warnings = l.warns
+	return c, l.err()
 }
-
-// MaxUDPMessage is the largest syslog message one UDP datagram carries
-// (65 535 less the IP and UDP headers).
-const MaxUDPMessage = 65507
 
 // endpoints reads SLS_ALLOWED_ENDPOINTS and SLS_HTTPS.
-func (p *parser) endpoints() trust.Endpoints {
-	list := p.str(VarSLSAllowedEndpoints)
-	if list == "" {
-		list = trust.DefaultAllowed
-	}
-	https := p.oneOf(VarSLSHTTPS, "true", "true", "false") == "true"
-	e, err := trust.ParseEndpoints(list, https)
-	if err != nil {
-		p.fail(VarSLSAllowedEndpoints, "%v", err)
+func (l *loader) endpoints() trust.Endpoints {
+	https := l.boolean(VarSLSHTTPS)
+	e, err := trust.ParseEndpoints(l.str(VarSLSAllowedEndpoints), https)
+	if err != nil { // the default never fails; a bad value was reported
+		e, _ = trust.ParseEndpoints(trust.DefaultAllowed, https)
 	}
 	if !https {
-		p.warn(VarSLSHTTPS, "is false: SLS requests (the logs and the STS token in a header) travel in plaintext unless the endpoint says https://")
+		l.warn(VarSLSHTTPS, "is false: SLS requests (the logs and the STS token in a header) travel in plaintext unless the endpoint says https://")
 	}
 	return e
 }
 
-func defaultHostname() string {
+// source reads the SLS coordinates.
+func (l *loader) source(allowed trust.Endpoints) SLS {
+	var s SLS
+	if v, ok := l.required(VarSLSEndpoint, "the SLS endpoint, e.g. cn-hangzhou-intranet.log.aliyuncs.com"); ok {
+		ep, err := allowed.Admit(v.(string))
+		if err != nil {
+			l.fail(VarSLSEndpoint, "%v", err)
+		}
+		s.Endpoint = ep.URL
+	}
+	if v, ok := l.required(VarSLSProject, "the SLS project of the logstore"); ok {
+		s.Project = v.(string)
+	}
+	if l.use&(consumer|UseStatus|UseBackfill) != 0 {
+		s.Logstore, _ = l.logstore(VarSLSLogstore, "the logstore to consume")
+	}
+	if l.use&(consumer|UseStatus) != 0 {
+		s.Group = l.str(VarSLSConsumerGroup)
+	}
+	return s
+}
+
+// logstore reads a logstore name.
+func (l *loader) logstore(name, what string) (string, bool) {
+	v, ok := l.required(name, what)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
+}
+
+// credentials reads the ALIBABA_CLOUD_* AccessKey pair: the one way
+// sls2siem builds credentials from the environment.
+func (l *loader) credentials() secret.Credentials {
+	c := secret.Credentials{
+		AccessKeyID:     l.raw(VarAccessKeyID),
+		AccessKeySecret: l.raw(VarAccessKeySecret),
+		SecurityToken:   l.raw(VarSecurityToken),
+	}
+	for _, v := range []struct{ name, what string }{
+		{VarAccessKeyID, "the AccessKey ID that signs SLS requests (and " + VarAccessKeySecret + ")"},
+		{VarAccessKeySecret, "the secret of " + VarAccessKeyID},
+	} {
+		if !l.set(v.name) {
+			l.missing(v.name, v.what)
+		}
+	}
+	return c
+}
+
+func (l *loader) integer(name string) int {
+	v, _ := l.get(name)
+	n, _ := v.(int)
+	return n
+}
+
+func (l *loader) duration(name string) time.Duration {
+	v, _ := l.get(name)
+	d, _ := v.(time.Duration)
+	return d
+}
+
+func hostname() string {
 	h, err := os.Hostname()
 	if err != nil || h == "" {
 		return "-"
@@ -211,17 +183,19 @@ func defaultHostname() string {
 }
 
 // LogValue logs the effective configuration. The Config holds key
-// material (the TLS client key): nothing here may show it.
+// material (the TLS client key) and may hold the AccessKey secret:
+// nothing here may show them.
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
+	t := s.Transport
 	return slog.GroupValue(
-		slog.String("syslogAddress", s.Address()),
-		slog.String("protocol", s.Protocol),
-		slog.String("framing", s.Framing),
-		slog.Int("relpWindow", s.RELPWindow),
-		slog.String("dialTimeout", s.DialTimeout.String()),
-		slog.String("writeTimeout", s.WriteTimeout.String()),
-		slog.String("idleTimeout", s.IdleTimeout.String()),
+		slog.String("syslogAddress", t.Address),
+		slog.String("protocol", t.Network),
+		slog.String("framing", t.Framing),
+		slog.Int("relpWindow", t.RELPWindow),
+		slog.String("dialTimeout", t.DialTimeout.String()),
+		slog.String("writeTimeout", t.WriteTimeout.String()),
+		slog.String("idleTimeout", t.IdleTimeout.String()),
 		slog.Int("maxRetries", s.MaxRetries),
 		slog.String("retryBackoff", s.RetryBackoff.String()),
 		slog.Any("tls", tlsSummary(s)),

@@ -8,7 +8,7 @@ import (
 )
 
 func TestFormatDefaultsAreTheSeed(t *testing.T) {
-	c, err := Parse(env(map[string]string{"SYSLOG_HOST": "h"}))
+	c, err := load(map[string]string{"SYSLOG_HOST": "h"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,13 +21,13 @@ func TestFormatDefaultsAreTheSeed(t *testing.T) {
 }
 
 func TestFormatValues(t *testing.T) {
-	c, err := Parse(env(map[string]string{
+	c, err := load(map[string]string{
 		"SYSLOG_HOST": "h", "SYSLOG_FORMAT": "RFC5424", "SYSLOG_BODY": "leef", "SYSLOG_TIMEZONE": "Asia/Shanghai",
 		"SYSLOG_BOM": "true", "SYSLOG_SEVERITY_KEY": " level , severity ", "SYSLOG_HOSTNAME_KEY": "__tag__:__hostname__,__source__",
 		"SYSLOG_SD_KEYS": "user,ip", "SYSLOG_SD_ID": "sls@41058", "SYSLOG_ORIGIN_SD": "true", "SYSLOG_OVERSIZE": "drop",
 		"SYSLOG_INCLUDE_KEYS": "__tag__:*,user", "SYSLOG_LEEF_DELIMITER": "x5E", "SYSLOG_DEVICE_VENDOR": "Acme SIEM",
 		"SYSLOG_PROCID": "1234", "SYSLOG_MSGID": "AUDIT",
-	}))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestFormatValues(t *testing.T) {
 		t.Errorf("format = %+v", f)
 	}
 	for _, tz := range []string{"+05:45", "-0800", "UTC"} {
-		c, err := Parse(env(map[string]string{"SYSLOG_HOST": "h", "SYSLOG_TIMEZONE": tz}))
+		c, err := load(map[string]string{"SYSLOG_HOST": "h", "SYSLOG_TIMEZONE": tz})
 		if err != nil {
 			t.Errorf("SYSLOG_TIMEZONE=%s: %v", tz, err)
 			continue
@@ -55,11 +55,11 @@ func TestFormatValues(t *testing.T) {
 }
 
 func TestFormatErrorsNameTheVariable(t *testing.T) {
-	_, err := Parse(env(map[string]string{
+	_, err := load(map[string]string{
 		"SYSLOG_HOST": "h", "SYSLOG_BODY": "xml", "SYSLOG_TIMEZONE": "Mars/Olympus", "SYSLOG_BOM": "yes",
 		"SYSLOG_SD_ID": "has space", "SYSLOG_OVERSIZE": "split", "SYSLOG_LEEF_DELIMITER": "|",
 		"SYSLOG_DEVICE_VENDOR": "a|b", "SYSLOG_MSGID": strings.Repeat("m", 33), "SYSLOG_ORIGIN_SD": "1",
-	}))
+	})
 	if err == nil {
 		t.Fatal("bad format configuration accepted")
 	}
@@ -71,14 +71,14 @@ func TestFormatErrorsNameTheVariable(t *testing.T) {
 		`SYSLOG_OVERSIZE is "split": accepted values are truncate, drop`,
 		`SYSLOG_LEEF_DELIMITER is "|"`,
 		`SYSLOG_DEVICE_VENDOR is "a|b"`,
-		`SYSLOG_MSGID is 33 characters long`,
+		`SYSLOG_MSGID is "mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm": want at most 32 characters (RFC 5424), not 33`,
 		`SYSLOG_ORIGIN_SD is "1"`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	_, err = Parse(env(map[string]string{"SYSLOG_HOST": "h", "SYSLOG_FORMAT": "rfc3164", "SYSLOG_SD_KEYS": "a", "SYSLOG_ORIGIN_SD": "true", "SYSLOG_BOM": "true"}))
+	_, err = load(map[string]string{"SYSLOG_HOST": "h", "SYSLOG_FORMAT": "rfc3164", "SYSLOG_SD_KEYS": "a", "SYSLOG_ORIGIN_SD": "true", "SYSLOG_BOM": "true"})
 	for _, v := range []string{"SYSLOG_SD_KEYS", "SYSLOG_ORIGIN_SD", "SYSLOG_BOM"} {
 		if err == nil || !strings.Contains(err.Error(), v+" needs SYSLOG_FORMAT=rfc5424") {
 			t.Errorf("rfc3164 with %s: %v", v, err)

@@ -91,7 +91,7 @@ func (e *env) appendLogs(t *testing.T, first, groups, perGroup int) {
 func (e *env) consumeConfig(name string) config.Consume {
 	return config.Consume{
 		Endpoint: e.endpoint, Project: testProject, Logstore: testLogstore, Group: "siem", Name: name,
-		CursorPosition: config.CursorBegin, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
+		Start: config.CursorStart{Position: config.CursorBegin}, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
 		CheckpointInterval: 0, FetchInterval: 10 * time.Millisecond, StopTimeout: 10 * time.Second,
 		Credentials: secret.Credentials{AccessKeyID: testAK, AccessKeySecret: testSecret},
 	}
@@ -110,11 +110,11 @@ func (e *env) checkpoint(t *testing.T) string {
 func newShipper(t *testing.T, addr string) *ship.Shipper {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
 			"SYSLOG_RETRY_BACKOFF": "20ms", "SYSLOG_WRITE_TIMEOUT": "2s",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,6 +288,61 @@ func TestStopSavesTheLastCheckpoint(t *testing.T) {
 	checkSeqs(t, rcv.got(), 40)
 }
 
+// TestStopDeliversNoMore: a stop while a batch waits out its backoff after
+// a failed delivery makes no further connection (no redelivery loop faster
+// than the backoff), saves no checkpoint past what was delivered, and says
+// the batch was left undelivered.
+func TestStopDeliversNoMore(t *testing.T) {
+	e := newEnv(t)
+	e.appendLogs(t, 0, 4, 2)
+	// A receiver that accepts and at once closes: every delivery fails,
+	// and every attempt is one connection.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	accepted := 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
+			c.Close()
+		}
+	}()
+	conns := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return accepted
+	}
+	stop := startRun(e, Options{Consume: e.consumeConfig("a"), PullCount: 10, RetryBackoff: time.Minute,
+		Shipper: newShipper(t, ln.Addr().String()), Log: e.log})
+	waitFor(t, "a failed delivery", func() bool { return strings.Contains(e.logs.String(), "syslog delivery failed") })
+	before := conns()
+	res := stop()
+	if res.err != nil {
+		t.Fatalf("stop: %v", res.err)
+	}
+	if after := conns(); after != before {
+		t.Errorf("%d connections after the stop began (%d before): the stop redelivered", after-before, before)
+	}
+	if cp := e.checkpoint(t); cp != "" {
+		t.Errorf("checkpoint %s saved, nothing was delivered", cp)
+	}
+	if res.sum.Undelivered != 1 || res.sum.Logs != 0 {
+		t.Errorf("summary %+v: want 1 batch undelivered, no log delivered", res.sum)
+	}
+	if !strings.Contains(e.logs.String(), `"outcome":"stopped"`) || !strings.Contains(e.logs.String(), "1 batch undelivered") {
+		t.Errorf("the last line does not say the stop left a batch undelivered:\n%s", e.logs)
+	}
+}
+
 func TestRunFailsFastNamingTheProblem(t *testing.T) {
 	e := newEnv(t)
 	rcv := listen(t, "127.0.0.1:0")
@@ -337,10 +392,10 @@ func TestTimerInvocation(t *testing.T) {
 	e.appendLogs(t, 0, 10, 5)
 	rcv := listen(t, "127.0.0.1:0")
 	host, port, _ := net.SplitHostPort(rcv.rcv.Addr())
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SHIP_DEADLINE_MARGIN": "500ms",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,12 +54,11 @@ type Invoker struct {
 	slots []bool // in use
 }
 
-// NewInvoker returns the Invoker of a function instance. The consumer
-// configuration is read from the environment now; if it is invalid, every
-// timer invocation fails with the error.
-func NewInvoker(cfg config.Config, shipper *ship.Shipper, log *slog.Logger) *Invoker {
-	c, err := config.ConsumeFromEnv()
-	return &Invoker{cfg: cfg, consume: c, cfgErr: err, shipper: shipper, log: log}
+// NewInvoker returns the Invoker of a function instance: cfg is the
+// configuration loaded for timer events (config.UseTimer); if it is
+// invalid (cfgErr), every timer invocation fails with the error.
+func NewInvoker(cfg config.Config, cfgErr error, shipper *ship.Shipper, log *slog.Logger) *Invoker {
+	return &Invoker{cfg: cfg, consume: cfg.Consume, cfgErr: cfgErr, shipper: shipper, log: log}
 }
 
 // Invoke handles one timer event: it consumes with creds (the invocation's
@@ -133,10 +132,6 @@ func (iv *Invoker) releaseSlot(slot int) {
 // the AccessKey pair of the configuration; obs (may be nil) is told what
 // it does.
 func RunDaemon(ctx context.Context, cfg config.Config, c config.Consume, shipper *ship.Shipper, log *slog.Logger, obs Observer) (Summary, error) {
-	if err := c.RequireCredentials(); err != nil {
-		log.Error("consumer configuration rejected", "error", err.Error())
-		return Summary{}, err
-	}
 	return Run(ctx, Options{
 		Consume:      c,
 		PullCount:    cfg.PullCount,

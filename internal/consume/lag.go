@@ -1,6 +1,7 @@
 package consume
 
 import (
+	"context"
 	"time"
 
 	"sls2siem/internal/status"
@@ -21,7 +22,7 @@ func (p *processor) probeLag(stop <-chan struct{}, client status.Client, every t
 		case <-tick.C:
 		}
 		for shard, cursor := range p.behind() {
-			pos, err := status.Locate(client, p.project, p.logstore, shard, cursor)
+			pos, err := status.Locate(context.Background(), client, p.project, p.logstore, shard, cursor)
 			if err != nil {
 				p.log.Debug("lag probe failed; the shard's lag is not updated", "shard", shard, "error", err.Error())
 				continue

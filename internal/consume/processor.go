@@ -36,6 +36,10 @@ type processor struct {
 	mu     sync.Mutex
 	shards map[int]*shardState
 	sum    Summary
+	// undelivered holds, per shard, the cursor of a batch that was not
+	// delivered once the consumer started stopping (failed, or not
+	// attempted); a later delivery of the shard clears it.
+	undelivered map[int]string
 }
 
 // shardState is what the processor keeps for one held shard.
@@ -90,6 +94,15 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		return "", nil
 	}
 	p.setPosition(st, tr.GetCurrentCursor(), false)
+	if p.isStopping() && st.failures > 0 {
+		// Once stopping, a batch whose delivery failed is not tried
+		// again: it stays the shard's next one, after the saved
+		// checkpoint. Refusing it here, at once, keeps the library from
+		// redelivering it every 50 ms until it stops the shard. (A
+		// healthy shard delivers what the library hands it until then.)
+		p.leftUndelivered(shard, tr.GetCurrentCursor())
+		return "", &processError{fmt.Errorf("shard %d batch at cursor %s not delivered: the consumer is stopping", shard, tr.GetCurrentCursor())}
+	}
 	p.obs.BatchStarted(shard, st.failures > 0)
 	start := time.Now()
 	c, err := st.sess.Write(p.writeCtx, groups)
@@ -104,32 +117,70 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		c.BatchesRetried = 1
 	}
 	if err != nil {
-		st.sess.Reset()
-		st.failures++
-		backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
-		p.mu.Lock()
-		p.sum.Reconnects++
-		p.sum.Resent += c.Resent
-		p.sum.BatchesRetried += c.BatchesRetried
-		p.mu.Unlock()
-		kind := FailureKind(err)
-		p.obs.BatchFailed(shard, Failure{Kind: kind, Written: delivery.Counters{Logs: c.Logs, Resent: c.Resent}, Err: err})
-		p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
-			"shard", shard, "cursor", tr.GetCurrentCursor(), "logs", countLogs(groups), "written", c.Logs,
-			"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error())
-		p.pause(backoff)
-		return "", fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, tr.GetCurrentCursor(), err)
+		return "", p.failed(shard, st, tr.GetCurrentCursor(), countLogs(groups), c, err)
 	}
 	took := time.Since(start)
 	st.failures, st.written = 0, 0
 	st.sess.Release()
 	p.mu.Lock()
+	delete(p.undelivered, shard)
 	p.sum.Add(c)
 	p.mu.Unlock()
 	p.obs.BatchDelivered(shard, Delivery{Counters: c, Duration: took})
 	p.setPosition(st, tr.GetNextCursor(), false)
 	p.saveCheckpoint(shard, tr)
 	return "", nil
+}
+
+// failed handles a failed delivery of the batch at cursor: the connection
+// is reset, nothing is saved, and the consumer waits its backoff (less when
+// it starts stopping, and then the batch stays undelivered).
+func (p *processor) failed(shard int, st *shardState, cursor string, logs int, c delivery.Counters, err error) error {
+	st.sess.Reset()
+	st.failures++
+	backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
+	p.mu.Lock()
+	p.sum.Reconnects++
+	p.sum.Resent += c.Resent
+	p.sum.BatchesRetried += c.BatchesRetried
+	p.mu.Unlock()
+	kind := FailureKind(err)
+	p.obs.BatchFailed(shard, Failure{Kind: kind, Written: delivery.Counters{Logs: c.Logs, Resent: c.Resent}, Err: err})
+	p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
+		"shard", shard, "cursor", cursor, "logs", logs, "written", c.Logs,
+		"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error())
+	if !p.pause(backoff) {
+		p.leftUndelivered(shard, cursor)
+	}
+	return &processError{fmt.Errorf("deliver shard %d batch at cursor %s: %w", shard, cursor, err)}
+}
+
+// processError is Process's error: the processor logged it already (the
+// library's own line about it is demoted, see sdkLogger).
+type processError struct{ err error }
+
+func (e *processError) Error() string { return e.err.Error() }
+func (e *processError) Unwrap() error { return e.err }
+
+// isStopping reports whether the consumer started stopping.
+func (p *processor) isStopping() bool {
+	select {
+	case <-p.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// leftUndelivered records that the shard's batch at cursor is left
+// undelivered by the stop.
+func (p *processor) leftUndelivered(shard int, cursor string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.undelivered == nil {
+		p.undelivered = map[int]string{}
+	}
+	p.undelivered[shard] = cursor
 }
 
 // saveCheckpoint marks the cursor after the delivered batch as the shard's
@@ -159,13 +210,16 @@ func (p *processor) Shutdown(tr consumer.CheckPointTracker) error {
 	return nil
 }
 
-// pause waits d, or less when the consumer starts stopping.
-func (p *processor) pause(d time.Duration) {
+// pause waits d, or less when the consumer starts stopping; it reports
+// whether it waited all of d.
+func (p *processor) pause(d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
 	case <-p.stopping:
+		return false
 	}
 }
 
@@ -174,6 +228,7 @@ func (p *processor) summary() Summary {
 	defer p.mu.Unlock()
 	s := p.sum
 	s.Shards = append([]int(nil), p.sum.Shards...)
+	s.Undelivered = len(p.undelivered)
 	return s
 }
 

@@ -14,9 +14,9 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/delivery"
-	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
+	"sls2siem/internal/slsapi"
 )
 
 // Options configure one run of a consumer.
@@ -50,7 +50,10 @@ type Summary struct {
 	Consumer  string `json:"consumer"`
 	Shards    []int  `json:"shards"` // shards held during the run
 	delivery.Counters
-	DurationMS int64 `json:"durationMs"`
+	// Undelivered counts the batches left undelivered by the stop (one
+	// per shard at most): not checkpointed, the group sends them again.
+	Undelivered int   `json:"undelivered"`
+	DurationMS  int64 `json:"durationMs"`
 }
 
 func (s *Summary) addShard(shard int) {
@@ -84,23 +87,13 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		sum.DurationMS = time.Since(start).Milliseconds()
 		logSummary(log, sum, err)
 	}()
-
-	var transport http.RoundTripper = o.Shipper.SLSTransport()
-	if o.Transport != nil {
-		transport = o.Transport
-	}
-	obs := o.Observer
-	if obs == nil {
-		obs = nopObserver{}
-	} else {
-		transport = watchingTransport{base: transport, obs: obs}
-	}
-	httpClient := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	client := newClient(c.Endpoint, creds, httpClient)
-	if err := ensureGroup(client, c); err != nil {
+	client, err := slsapi.New(c.Endpoint, creds, o.Shipper.SLSTransport())
+	if err != nil {
 		return sum, err
 	}
-
+	if err := client.EnsureGroup(ctx, c.Project, c.Logstore, c.Group, int(c.HeartbeatTimeout/time.Second)); err != nil {
+		return sum, err
+	}
 	writeCtx := context.Background()
 	if !o.WriteDeadline.IsZero() {
 		var cancel context.CancelFunc
@@ -108,28 +101,56 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		defer cancel()
 	}
 	stopping := make(chan struct{})
-	proc := &processor{
-		project:   c.Project,
-		logstore:  c.Logstore,
-		shipper:   o.Shipper,
-		log:       log,
-		writeCtx:  writeCtx,
-		stopping:  stopping,
-		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
-		flushEach: c.CheckpointInterval == 0,
-		obs:       obs,
-		shards:    make(map[int]*shardState),
-	}
-	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, httpClient, log), proc)
+	proc := newProcessor(o, log, writeCtx, stopping)
+	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, libraryClient(o), log), proc)
 	worker.Start()
 	log.Info("consumer started", "config", c)
 	if o.Observer != nil {
 		go proc.probeLag(stopping, client, c.HeartbeatInterval)
 	}
-
 	<-ctx.Done()
-	obs.Stopping()
+	proc.obs.Stopping()
 	close(stopping)
+	err = stop(worker, c, log)
+	return mergeSummary(sum, proc.summary()), err
+}
+
+// newProcessor is the library's Processor for o.
+func newProcessor(o Options, log *slog.Logger, writeCtx context.Context, stopping <-chan struct{}) *processor {
+	obs := o.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &processor{
+		project:   o.Consume.Project,
+		logstore:  o.Consume.Logstore,
+		shipper:   o.Shipper,
+		log:       log,
+		writeCtx:  writeCtx,
+		stopping:  stopping,
+		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
+		flushEach: o.Consume.CheckpointInterval == 0,
+		obs:       obs,
+		shards:    make(map[int]*shardState),
+	}
+}
+
+// libraryClient is the consumer library's HTTP client: the Shipper's SLS
+// transport (or o.Transport), watched by the Observer.
+func libraryClient(o Options) *http.Client {
+	var transport http.RoundTripper = o.Shipper.SLSTransport()
+	if o.Transport != nil {
+		transport = o.Transport
+	}
+	if o.Observer != nil {
+		transport = watchingTransport{base: transport, obs: o.Observer}
+	}
+	return slsapi.HTTPClient(transport, slsapi.PullTimeout)
+}
+
+// stop stops the worker within the stop timeout: the batch in flight is
+// finished, the checkpoints saved and the shards released.
+func stop(worker *consumer.ConsumerWorker, c config.Consume, log *slog.Logger) error {
 	log.Info("consumer stopping: finishing the batch in flight, saving the checkpoints, releasing the shards")
 	stopped := make(chan struct{})
 	go func() {
@@ -142,12 +163,11 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	case <-stopped:
 		// The group hands the shards to the other consumers once this
 		// one's heartbeats have been missing for the group's timeout.
+		return nil
 	case <-timer.C:
-		err = fmt.Errorf("consumer %s did not stop within %s (%s): %w; checkpoints of delivered logs may not all be saved, and the group sends what follows the saved ones again",
+		return fmt.Errorf("consumer %s did not stop within %s (%s): %w; checkpoints of delivered logs may not all be saved, and the group sends what follows the saved ones again",
 			c.Name, c.StopTimeout, config.VarSLSConsumerStopTimeout, ErrStopTimeout)
 	}
-	sum = mergeSummary(sum, proc.summary())
-	return sum, err
 }
 
 func mergeSummary(base, s Summary) Summary {
@@ -176,64 +196,31 @@ func hubConfig(c config.Consume, creds secret.Credentials, pullCount int, httpCl
 		AutoCommitDisabled:        c.CheckpointInterval == 0,
 		AutoCommitIntervalInMS:    max(c.CheckpointInterval.Milliseconds(), 1),
 	}
-	switch c.CursorPosition {
+	switch c.Start.Position {
 	case config.CursorBegin:
 		cfg.CursorPosition = consumer.BEGIN_CURSOR
 	case config.CursorEnd:
 		cfg.CursorPosition = consumer.END_CURSOR
 	default:
 		cfg.CursorPosition = consumer.SPECIAL_TIMER_CURSOR
-		cfg.CursorStartTime = c.CursorTime
+		cfg.CursorStartTime = c.Start.Time
 	}
 	return cfg
 }
 
-// newClient returns an SDK client for the consumer-group calls made
-// outside the library.
-func newClient(endpoint string, creds secret.Credentials, httpClient *http.Client) *sls.Client {
-	client := &sls.Client{
-		Endpoint:       endpoint,
-		UserAgent:      "sls2siem",
-		RequestTimeOut: httpClient.Timeout,
-		RetryTimeOut:   httpClient.Timeout,
-		HTTPClient:     httpClient,
-	}
-	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
-}
-
-// ensureGroup creates the consumer group, or updates its timeout, before
-// the library starts, so that a wrong endpoint, project, logstore or
-// credential fails the run at once with an error naming it (the library
-// would only log it and retry forever).
-func ensureGroup(client *sls.Client, c config.Consume) error {
-	want := sls.ConsumerGroup{ConsumerGroupName: c.Group, Timeout: int(c.HeartbeatTimeout / time.Second)}
-	where := fmt.Sprintf("consumer group %s of project %s logstore %s at %s", c.Group, c.Project, c.Logstore, c.Endpoint)
-	groups, err := client.ListConsumerGroup(c.Project, c.Logstore)
-	if err != nil {
-		return logstore.DescribeError("list the consumer groups for "+where, err)
-	}
-	for _, g := range groups {
-		if g.ConsumerGroupName != c.Group {
-			continue
-		}
-		if *g == want {
-			return nil
-		}
-		if err := client.UpdateConsumerGroup(c.Project, c.Logstore, want); err != nil {
-			return logstore.DescribeError("update the timeout of "+where, err)
-		}
-		return nil
-	}
-	err = client.CreateConsumerGroup(c.Project, c.Logstore, want)
-	var se *sls.Error
-	if err != nil && !(errors.As(err, &se) && se.Code == "ConsumerGroupAlreadyExist") {
-		return logstore.DescribeError("create "+where, err)
-	}
-	return nil
-}
-
+// logSummary writes the run's last line: outcome success, error, or
+// stopped when the stop left batches undelivered.
 func logSummary(log *slog.Logger, s Summary, err error) {
 	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Counters.Attrs()...)
-	attrs = append(attrs, slog.Int64("durationMs", s.DurationMS))
+	attrs = append(attrs, slog.Int("undelivered", s.Undelivered), slog.Int64("durationMs", s.DurationMS))
+	if err == nil && s.Undelivered > 0 {
+		batches, them := "batches", "them"
+		if s.Undelivered == 1 {
+			batches, them = "batch", "it"
+		}
+		msg := fmt.Sprintf("consumer stopped with %d %s undelivered: not checkpointed, the group delivers %s again", s.Undelivered, batches, them)
+		log.LogAttrs(context.Background(), slog.LevelWarn, msg, append(attrs, slog.String("outcome", "stopped"))...)
+		return
+	}
 	ship.LogOutcome(context.Background(), log, "consumer stopped", "consumer stopped with an error", attrs, err)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -14,10 +15,10 @@ import (
 // reason it is not one (a log of another topic, a malformed or disallowed
 // record: the caller warns and skips it). at is the cursor of the log
 // group holding the log.
-func Read(ctx context.Context, c Client, project, store string, shard int, begin, end string,
+func Read(ctx context.Context, c *slsapi.Client, project, store string, shard int, begin, end string,
 	allowed trust.Endpoints, fn func(at string, r Record, err error)) error {
-	rd := logstore.NewReader(logstore.Range{Endpoint: c.Endpoint, Project: project, Logstore: store,
-		Shard: shard, Begin: begin, End: end}, c.Creds, logstore.Options{Transport: c.Transport})
+	rd := logstore.NewReader(logstore.Range{Endpoint: c.Endpoint(), Project: project, Logstore: store,
+		Shard: shard, Begin: begin, End: end}, c.Credentials(), logstore.Options{Transport: c.Transport()})
 	defer rd.Close()
 	for {
 		b, err := rd.Next(ctx)

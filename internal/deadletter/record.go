@@ -13,7 +13,6 @@ package deadletter
 
 import (
 	"crypto/md5"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -173,7 +173,7 @@ func Parse(topic string, l *sls.Log, allowed trust.Endpoints) (Record, error) {
 	r.Shard = shard
 	r.BeginCursor, r.EndCursor = f[fBeginCursor], f[fEndCursor]
 	for _, c := range []struct{ name, v string }{{fBeginCursor, r.BeginCursor}, {fEndCursor, r.EndCursor}} {
-		if _, err := CursorNumber(c.v); err != nil {
+		if _, err := slsapi.CursorNumber(c.v); err != nil {
 			return Record{}, fmt.Errorf("field %s is %s: want an SLS cursor", c.name, secret.Quote(c.v))
 		}
 	}
@@ -192,26 +192,4 @@ func Parse(topic string, l *sls.Log, allowed trust.Endpoints) (Record, error) {
 	r.RequestID, r.Error = f[fRequestID], f[fError]
 	r.Time = time.Unix(int64(l.GetTime()), 0)
 	return r, nil
-}
-
-// CursorNumber decodes an SLS cursor: the base64 of a decimal sequence
-// number (at most 128 characters), which goes up by one per log group.
-func CursorNumber(c string) (int64, error) {
-	if c == "" || len(c) > 128 {
-		return 0, errors.New("not an SLS cursor")
-	}
-	b, err := base64.StdEncoding.DecodeString(c)
-	if err != nil {
-		return 0, errors.New("not an SLS cursor")
-	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || n < 0 {
-		return 0, errors.New("not an SLS cursor")
-	}
-	return n, nil
-}
-
-// CursorOf encodes n as an SLS cursor.
-func CursorOf(n int64) string {
-	return base64.StdEncoding.EncodeToString(strconv.AppendInt(nil, n, 10))
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -17,7 +18,7 @@ var allowed = func() trust.Endpoints {
 
 func good() Record {
 	return Record{State: StateFailed, Endpoint: "http://127.0.0.1:8080", Project: "demo", Logstore: "audit", Shard: 1,
-		BeginCursor: CursorOf(1600000000000000000), EndCursor: CursorOf(1600000000000000100), CursorTime: 1732500000,
+		BeginCursor: slsapi.Cursor(1600000000000000000), EndCursor: slsapi.Cursor(1600000000000000100), CursorTime: 1732500000,
 		RequestID: "r1", Error: "boom", LogsWritten: 12, LogsConfirmed: 10}
 }
 

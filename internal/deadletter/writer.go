@@ -7,19 +7,19 @@ import (
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/gogo/protobuf/proto"
+
+	"sls2siem/internal/slsapi"
 )
 
 // Append writes records to the dead-letter logstore of project with the
 // SDK's PutLogs (PostLogStoreLogs with the range's hash key, so that the
 // records of a range stay in one shard, in order).
-func Append(ctx context.Context, c Client, project, logstore string, recs ...Record) error {
+func Append(ctx context.Context, c *slsapi.Client, project, logstore string, recs ...Record) error {
 	for _, r := range recs {
 		hk := r.Key().hashKey()
 		lg := &sls.LogGroup{Topic: proto.String(Topic), Source: proto.String("sls2siem"), Logs: []*sls.Log{r.log()}}
 		what := fmt.Sprintf("write a %s dead-letter record for %s to project %s logstore %s", r.State, r.Key(), project, logstore)
-		if err := c.call(ctx, what, func(cl *sls.Client) error {
-			return cl.PostLogStoreLogs(project, logstore, lg, &hk)
-		}); err != nil {
+		if err := c.PutLogs(ctx, what, project, logstore, lg, &hk); err != nil {
 			return err
 		}
 	}
@@ -49,7 +49,7 @@ func NewWriter(logstore string) *Writer {
 }
 
 // Failed appends the failed record r and remembers its range.
-func (w *Writer) Failed(ctx context.Context, c Client, r Record) error {
+func (w *Writer) Failed(ctx context.Context, c *slsapi.Client, r Record) error {
 	r.State = StateFailed
 	if err := Append(ctx, c, r.Project, w.Logstore, r); err != nil {
 		return err
@@ -64,7 +64,7 @@ func (w *Writer) Failed(ctx context.Context, c Client, r Record) error {
 
 // Resolved appends a resolved record for r's range when this Writer
 // dead-lettered it before; it reports whether it wrote one.
-func (w *Writer) Resolved(ctx context.Context, c Client, r Record) (bool, error) {
+func (w *Writer) Resolved(ctx context.Context, c *slsapi.Client, r Record) (bool, error) {
 	k := r.Key()
 	w.mu.Lock()
 	_, ok := w.failed[k]

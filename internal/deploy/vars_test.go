@@ -68,72 +68,53 @@ func codeVars(t testing.TB) map[string][]string {
 	}
 	// The scan must at least see what package config declares.
 	for _, v := range config.Vars {
-		if _, ok := found[v]; !ok {
-			t.Fatalf("the source scan missed %s (config.Vars): fix codeVars", v)
+		if _, ok := found[v.Name]; !ok {
+			t.Fatalf("the source scan missed %s (config.Vars): fix codeVars", v.Name)
 		}
 	}
 	return found
 }
 
-// setByFC are the variables FC itself sets, and the credentials that in FC
-// come from the invocation context instead: s.yaml must not set them.
+// setByFC are the variables FC itself sets (declared so), and the
+// credentials that in FC come from the invocation context instead: s.yaml
+// must not set them.
 func setByFC(name string) bool {
-	return strings.HasPrefix(name, "FC_") || strings.HasPrefix(name, "ALIBABA_CLOUD_")
+	v, ok := config.Lookup(name)
+	return ok && v.ByFC || strings.HasPrefix(name, "ALIBABA_CLOUD_")
 }
 
-// readBy returns the variables parse asks getenv for.
-func readBy(parse func(getenv func(string) string)) map[string]bool {
-	read := map[string]bool{}
-	parse(func(name string) string { read[name] = true; return "" })
-	return read
-}
-
-// functionVars returns the variables the consumer-group function must get
-// (every variable the code reads, FC's own and the credentials excepted)
-// and the trigger function's: the same without those only the
-// consumer-group configuration (config.ParseConsume) reads.
-func functionVars(t testing.TB) (trigger, consumer []string) {
+// functionVars returns, per function of s.yaml, the variables its code
+// reads as config.Vars declares them: the trigger function's (serve, for
+// SLS trigger events), the consumer-group function's (the same server,
+// for timer events as well) and the redrive function's (redrive -serve).
+func functionVars(t testing.TB) (trigger, consumer, redrive []string) {
 	t.Helper()
-	code := codeVars(t)
-	shipper := readBy(func(g func(string) string) { config.Parse(g) })
-	tls := readBy(func(g func(string) string) {
-		config.Parse(func(k string) string {
-			g(k)
-			if k == config.VarSyslogProtocol {
-				return config.ProtocolTLS
+	names := func(u config.Use) []string {
+		var out []string
+		for _, n := range config.Names(u) {
+			if !setByFC(n) {
+				out = append(out, n)
 			}
-			return ""
-		})
-	})
-	consumeOnly := readBy(func(g func(string) string) { config.ParseConsume(g) })
-	for v := range shipper {
-		delete(consumeOnly, v)
-	}
-	for v := range tls {
-		delete(consumeOnly, v)
-	}
-	all := map[string]bool{}
-	for _, v := range config.Vars {
-		all[v] = true
-	}
-	for v := range code {
-		all[v] = true
-	}
-	for v := range all {
-		if setByFC(v) {
-			continue
 		}
-		consumer = append(consumer, v)
-		if !consumeOnly[v] {
-			trigger = append(trigger, v)
-		}
+		sort.Strings(out)
+		return out
 	}
-	sort.Strings(trigger)
-	sort.Strings(consumer)
+	trigger, consumer, redrive = names(config.UseTrigger), names(config.UseTrigger|config.UseTimer), names(config.UseRedriveFC)
 	if len(trigger) == len(consumer) {
-		t.Fatal("found no variable that only the consumer-group configuration reads: fix functionVars")
+		t.Fatal("found no variable that only the consumer-group function reads: fix functionVars")
 	}
-	return trigger, consumer
+	return trigger, consumer, redrive
+}
+
+// TestEveryVariableIsDeclared: every string of the product code that
+// looks like one of our variables is declared in config.Vars.
+func TestEveryVariableIsDeclared(t *testing.T) {
+	t.Parallel()
+	for v, files := range codeVars(t) {
+		if _, ok := config.Lookup(v); !ok {
+			t.Errorf("%s (in %s) is not declared in config.Vars", v, strings.Join(files, ", "))
+		}
+	}
 }
 
 // TestEnvironmentVariablesMatchTheCode fails when a variable the code reads
@@ -142,14 +123,12 @@ func functionVars(t testing.TB) (trigger, consumer []string) {
 func TestEnvironmentVariablesMatchTheCode(t *testing.T) {
 	t.Parallel()
 	code := codeVars(t)
-	triggerVars, consumerVars := functionVars(t)
+	triggerVars, consumerVars, redriveVars := functionVars(t)
 	tpl := render(t, deployEnv())
 	want := map[string][]string{
 		tpl.byTrigger(t, "log").Key: triggerVars,
 		consumerKey:                 consumerVars,
-		// redrive: the shipper's variables and where the dead-letter
-		// logstore is (the source project's endpoint).
-		redriveKey: append(slices.Clone(triggerVars), config.VarSLSEndpoint, config.VarSLSProject),
+		redriveKey:                  redriveVars,
 	}
 	for _, f := range tpl.functions(t) {
 		env := f.Props.EnvironmentVariables
@@ -191,7 +170,7 @@ func TestEnvironmentVariablesComeFromTheEnvironment(t *testing.T) {
 		}
 	}
 
-	triggerVars, _ := functionVars(t)
+	triggerVars, _, _ := functionVars(t)
 	tpl := render(t, deployEnv())
 	trig := tpl.byTrigger(t, "log")
 	for _, f := range tpl.functions(t) {
@@ -205,7 +184,7 @@ func TestEnvironmentVariablesComeFromTheEnvironment(t *testing.T) {
 		}
 	}
 	env = trig.Props.EnvironmentVariables
-	if _, err := config.Parse(func(k string) string { return env[k] }); err != nil {
+	if _, err := config.Load(func(k string) string { return env[k] }, config.UseTrigger); err != nil {
 		t.Errorf("the configuration s.yaml gives the function by default is invalid: %v", err)
 	}
 }

@@ -386,7 +386,7 @@ func TestBackfillBadInput(t *testing.T) {
 	}{
 		{"from after to", "is not before -to", bfWindowArgs(st, 5, 2), true},
 		{"from equal to", "is not before -to", bfWindowArgs(st, 5, 5), true},
-		{"unparsable time", `-to "yesterday" is neither RFC 3339`, []string{"-project", "sls2siem-demo", "-logstore", bfLogstore, "-from", "0", "-to", "yesterday"}, true},
+		{"unparsable time", `-to is "yesterday": want now, a time ago (-2h, -7d), a date (2024-05-06), RFC 3339`, []string{"-project", "sls2siem-demo", "-logstore", bfLogstore, "-from", "0", "-to", "yesterday"}, true},
 		{"unparsable shard list", `-shards "x" is not a shard id`, append(bfWindowArgs(st, 0, 5), "-shards", "0,x"), true},
 		{"unknown shard", "shard 7 is not a shard of project sls2siem-demo logstore backfill (its shards: 0, 1)", append(bfWindowArgs(st, 0, 5), "-shards", "0,7"), false},
 		{"state of another window", "was made for another backfill", append(bfWindowArgs(st, 0, 6), "-state", other, "-shards", "1"), false},

@@ -29,6 +29,7 @@ import (
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/transport"
 )
 
@@ -244,7 +245,7 @@ func benchContents(kv ...string) []*sls.LogContent {
 // benchPullAll reads the range in-process; each batch goes to visit.
 func benchPullAll(b *testing.B, rng logstore.Range, creds secret.Credentials, count int, visit func(*logstore.Batch) bool) int {
 	b.Helper()
-	r := logstore.NewReader(rng, creds, logstore.Options{Transport: logstore.NewTransport(localcloud.LocalEndpoints), PullCount: count})
+	r := logstore.NewReader(rng, creds, logstore.Options{Transport: slsapi.NewTransport(localcloud.LocalEndpoints), PullCount: count})
 	defer r.Close()
 	n := 0
 	for {

@@ -15,8 +15,8 @@ import (
 	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 	"sls2siem/internal/localcloud/slsemu"
-	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // dlLogstore is the dead-letter logstore of these tests.
@@ -43,8 +43,11 @@ func dlEnv(port int, extra ...string) []string {
 // dlRecords reads every dead-letter record, in each shard's order.
 func dlRecords(t *testing.T, c *cloud) []deadletter.Record {
 	t.Helper()
-	cl := deadletter.Client{Transport: logstore.NewTransport(localcloud.LocalEndpoints), Endpoint: c.endpoint,
-		Creds: secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret}}
+	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
+		slsapi.NewTransport(localcloud.LocalEndpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []deadletter.Record
 	for shard := range 2 {
 		begin, _ := c.emu.Cursor(c.data.Project, dlLogstore, shard, "begin")

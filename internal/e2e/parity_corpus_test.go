@@ -7,7 +7,8 @@ import (
 	"sls2siem/internal/localcloud/sample"
 )
 
-// The adversarial corpus of the parity tests: control characters, invalid
+// The adversarial corpus of the parity tests: control characters (NUL and
+// C1 included, in every configuration: NUL is never sent raw), invalid
 // UTF-8, 100 KB–1 MB values, 1 000+ fields, colliding keys, hostile values
 // for every mapped header field, structured-data special characters,
 // literal backslash sequences, an out-of-range __time_ns_part__.
@@ -28,7 +29,7 @@ var parityHostile = []string{
 	"a\x01b", "\x7f", "ok-host", "-host-", "😀", strings.Repeat("p", 130),
 }
 
-var parityLevels = []string{"INFO", "error", "warn", "DEBUG", "fatal", "loud", "", " notice ", "7", "crit", " 2\t"}
+var parityLevels = []string{"INFO", "error", "warn", "DEBUG", "fatal", "loud", "", " notice ", "7", "crit", " 2\t", "07", "008", "+3", "0x3"}
 
 // sameKeyNames returns n distinct names that all clean up to the CEF key k.
 func sameKeyNames(n int) []string {
@@ -47,15 +48,10 @@ func sameKeyNames(n int) []string {
 	return out
 }
 
-// parityCorpus returns the corpus as a logstore of one shard. With nul
-// false it holds no NUL byte (for the configurations that carry values
-// byte for byte, where rsyslog and syslog-ng rewrite NUL).
-func parityCorpus(name string, nul bool) *sample.Logstore {
-	z := "\x00"
-	if !nul {
-		z = ""
-	}
-	ctl := "c\x01\x02\x07\x08\t\x0b\x0c\x0e\x1b[31m\x1f\x7f|\r|\n|\r\n|" + z + "end"
+// parityCorpus returns the corpus as a logstore of one shard.
+func parityCorpus(name string) *sample.Logstore {
+	const z = "\x00"
+	ctl := "c\x01\x02\x07\x08\t\x0b\x0c\x0e\x1b[31m\x1f\x7f\u0080\u0085\u009b1m\u009f\u00a0|\r|\n|\r\n|" + z + "\t\n\x01end"
 	var logs [][]sample.Pair
 	add := func(kv ...string) {
 		var p []sample.Pair
@@ -72,7 +68,8 @@ func parityCorpus(name string, nul bool) *sample.Logstore {
 	}
 	// Control characters, in values and keys; line breaks of every kind.
 	add("msg", ctl, "ctl\x1bkey", "v", "crlf", "a\r\nb", "cr", "a\rb", "lf", "\n", "level", "err", "sd1", ctl, "sd2", "x\ny\rz")
-	add("nul", "a"+z+"b"+z, "host", "n"+z+"ul", "sd1", "v"+z)
+	add("nul", "a"+z+"b"+z, "host", "n"+z+"ul", "sd1", "v"+z, "after", "\t\x01\n|"+z, "event", "e"+z+"\u009b")
+	add("c1\u009bkey", "\u009b", "event", "\u0085ev\u009b", "sd1", "\u009b", "level", "\u009b", "é", "ea", "éa", "e")
 	// Invalid UTF-8 in values and keys; names that collide after repair.
 	add("k\xff", "a\xffb", "k\xfe", "\xe4\xb8", "k\uFFFD", "\xc0\xaf", "bad", "\xed\xa0\x80\xf4\x90\x80\x80", "sd1", "\xff", "event", "e\xfe")
 	// Huge values; truncation around escapes.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -26,23 +27,21 @@ import (
 // framing (and cut to 480 bytes), through a tee into a real rsyslog and a
 // real syslog-ng configured to expose what they parsed. Per message it
 // asserts that go-syslog's strict parser accepts the bytes on the wire,
-// that what it parsed is what README's rules make of the log, and that
-// both receivers parsed it without error into the same header fields,
-// structured data and MSG. The table of counts is logged (and written to
-// $SLS2SIEM_PARITY_OUT when set).
+// that what it parsed is what docs/messages.md's rules make of the log,
+// and that both receivers parsed it without error into the same header
+// fields, structured data and MSG. The corpus holds NUL (followed by
+// tab, LF and other controls) in every configuration: since NUL is never
+// sent raw, rsyslog keeps the rest of the message. The table of counts is
+// logged (and written to $SLS2SIEM_PARITY_OUT when set).
 func TestParityReceivers(t *testing.T) {
 	rs := startParityRsyslog(t)
 	ng := startParitySyslogNG(t)
-	withNUL, noNUL := parityCorpus("corpus", true), parityCorpus("corpus-nonul", false)
-	c := newParityCloud(t, withNUL, noNUL)
+	store := parityCorpus("corpus")
+	c := newParityCloud(t, store)
 	var table []string
 	for i, pc := range parityConfigs() {
 		pc.facility = i % 24 // tells apart the messages of neighbouring configurations
 		ok := t.Run(pc.name(), func(t *testing.T) {
-			store := withNUL
-			if !pc.escapesNUL() {
-				store = noNUL // rsyslog and syslog-ng rewrite a raw NUL (see TestParityReceiverLimits)
-			}
 			row := runParity(t, c, rs, ng, pc, store)
 			table = append(table, row.String())
 			if row.sent != row.logs || row.goSyslog != row.sent || row.rsyslog != row.sent || row.syslogNG != row.sent {
@@ -53,7 +52,7 @@ func TestParityReceivers(t *testing.T) {
 			break
 		}
 	}
-	report := "configuration: messages sent / parsed as README says by go-syslog / parsed identically by rsyslog / by syslog-ng\n" +
+	report := "configuration: messages sent / parsed as docs/messages.md says by go-syslog / parsed identically by rsyslog / by syslog-ng\n" +
 		strings.Join(table, "\n")
 	t.Log(report)
 	if out := os.Getenv("SLS2SIEM_PARITY_OUT"); out != "" {
@@ -101,9 +100,6 @@ func (pc parityConfig) name() string {
 
 func (pc parityConfig) bsd() bool    { return pc.syntax == "rfc3164" }
 func (pc parityConfig) breaks() bool { return pc.framing == "lf" }
-
-// escapesNUL: no NUL travels raw (RFC 3164 escapes it; LF framing too).
-func (pc parityConfig) escapesNUL() bool { return pc.bsd() || pc.breaks() }
 
 func (pc parityConfig) limit() int {
 	switch {
@@ -219,7 +215,7 @@ func runParity(t *testing.T, c *cloud, rs, ng *parityReceiver, pc parityConfig, 
 			continue
 		}
 		if err := checkOracle(pc, store, f, got, want); err != nil {
-			report("log %d/%d (%s): not what README's rules make of it: %v\n%s", want.group, want.index, key, err, shortQ(f))
+			report("log %d/%d (%s): not what docs/messages.md's rules make of it: %v\n%s", want.group, want.index, key, err, shortQ(f))
 		} else {
 			row.goSyslog++
 		}
@@ -427,7 +423,7 @@ func shortQ[T ~string | ~[]byte](s T) string {
 	return fmt.Sprintf("%q", string(s))
 }
 
-// The oracle: README "Messages", written from the text.
+// The oracle: docs/messages.md, written from the text.
 
 // pChars keeps the runes ok accepts, writes others '_', cut to max runes.
 func pChars(v string, max int, ok func(r rune) bool) string {
@@ -494,7 +490,8 @@ func pField(fs [][2]string, key, constant string, rule pRule, max int) string {
 	return rule(constant, max)
 }
 
-// pSeverity is the documented severity vocabulary; info by default.
+// pSeverity is the documented severity vocabulary (a decimal number with
+// leading zeros, or a word); info by default.
 func pSeverity(v string) int {
 	words := map[string]int{
 		"emerg": 0, "emergency": 0, "panic": 0, "alert": 1, "crit": 2, "critical": 2, "fatal": 2,
@@ -502,8 +499,11 @@ func pSeverity(v string) int {
 		"info": 6, "informational": 6, "information": 6, "debug": 7, "trace": 7, "verbose": 7, "fine": 7, "finer": 7, "finest": 7,
 	}
 	w := strings.ToLower(strings.Trim(v, " \t"))
-	if len(w) == 1 && w[0] >= '0' && w[0] <= '7' {
-		return int(w[0] - '0')
+	if strings.Trim(w, "0123456789") == "" && w != "" {
+		if n, err := strconv.Atoi(w); err == nil && n <= 7 {
+			return n
+		}
+		return 6
 	}
 	if n, ok := words[w]; ok {
 		return n
@@ -543,14 +543,26 @@ func pText(s string, repl map[rune]string) string {
 	return b.String()
 }
 
-// Escapes: line breaks under LF framing; RFC 3164 content printable.
+// Escapes: NUL never raw; line breaks under LF framing; RFC 3164 content
+// printable (C1 controls, U+0080–U+009F, written \xHH of the code point).
 var (
+	pNUL    = map[rune]string{0: `\0`}
 	pBreaks = map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`}
 	pStrict = func() map[rune]string {
 		m := map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`, 0x7f: `\x7f`}
-		for c := rune(1); c < 0x20; c++ {
-			if c != '\t' && c != '\n' && c != '\r' {
+		for c := rune(1); c < 0xa0; c++ {
+			if c != '\t' && c != '\n' && c != '\r' && (c < 0x20 || c >= 0x80) {
 				m[c] = fmt.Sprintf(`\x%02x`, c)
+			}
+		}
+		return m
+	}()
+	// pCtlSpace: CEF and LEEF header fields, every control character a space.
+	pCtlSpace = func() map[rune]string {
+		m := map[rune]string{0x7f: " "}
+		for c := rune(0); c < 0xa0; c++ {
+			if c < 0x20 || c >= 0x80 {
+				m[c] = " "
 			}
 		}
 		return m
@@ -605,7 +617,7 @@ func pAttrKeys(fs [][2]string, reserved ...string) []string {
 			case r < 128:
 				upper = true
 			default:
-				b.WriteString("u" + strconv.FormatInt(int64(r), 16))
+				b.WriteString(fmt.Sprintf("u%04x", r)) // four hex digits at least
 				upper = true
 			}
 		}
@@ -710,7 +722,7 @@ func checkSD(pc parityConfig, store *sample.Logstore, w wireMsg, l parityLog, cu
 		}
 	}
 	names = pNumbered(names, 32)
-	repl := map[rune]string(nil)
+	repl := pNUL
 	if pc.breaks() {
 		repl = pBreaks
 	}
@@ -737,8 +749,8 @@ func checkSD(pc parityConfig, store *sample.Logstore, w wireMsg, l parityLog, cu
 		for i, name := range names {
 			if name == n {
 				orig := fmtValue(l.fields, keys[i])
-				if !pUnitPrefixOf(v, orig, repl) {
-					return fmt.Errorf("cut SD %s = %q is not a whole-unit prefix of its value", n, v)
+				if !pUnitPrefixOf(v, orig, repl) || v == "" && orig != "" {
+					return fmt.Errorf("cut SD %s = %q is not a whole-unit prefix of its value, of one unit at least", n, v)
 				}
 			}
 		}
@@ -807,7 +819,7 @@ func checkBody(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, b
 	limit := pc.limit()
 	switch pc.body {
 	case "kv":
-		repl := map[rune]string(nil)
+		repl := pNUL
 		switch {
 		case pc.bsd():
 			repl = pStrict
@@ -842,7 +854,7 @@ func checkBody(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, b
 		for j, p := range got {
 			v := pText(l.fields[j][1], nil)
 			last := j == len(got)-1
-			if p[0] != names[j] || p[1] != v && !(last && strings.HasPrefix(v, p[1])) {
+			if p[0] != names[j] || p[1] != v && !(last && p[1] != "" && strings.HasPrefix(v, p[1])) {
 				return "", false, fmt.Errorf("JSON member %d = %q, want %q: %q", j, p[0], names[j], shortQ(p[1]))
 			}
 			cut = cut || p[1] != v
@@ -906,20 +918,18 @@ func checkCEF(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, bo
 	if err != nil {
 		return "", false, err
 	}
-	ctl := map[rune]string{0x7f: " "}
-	for c := rune(0); c < 0x20; c++ {
-		ctl[c] = " "
-	}
+	ctl := pCtlSpace
 	ev := fmtValue(l.fields, "event")
 	id, name := "sls-log", "SLS log"
 	if ev != "" {
 		id, name = ev, ev
 	}
 	sev := []string{"10", "9", "8", "7", "5", "4", "3", "1"}[pSeverity(fmtValue(l.fields, "level"))]
-	wantID, wantName := pText(pPrefixUTF8(id, 1023), ctl), pText(pPrefixUTF8(name, 512), ctl)
+	// The limits count the decoded value (docs/messages.md, cef).
+	wantID, wantName := pPrefixUTF8(pText(id, ctl), 1023), pPrefixUTF8(pText(name, ctl), 512)
 	compact := false // shortened to 32, then 8 bytes
 	for _, n := range []int{32, 8} {
-		if hdr[4] == pText(pPrefixUTF8(id, n), ctl) && hdr[5] == pText(pPrefixUTF8(name, n), ctl) && (hdr[4] != wantID || hdr[5] != wantName) {
+		if hdr[4] == pPrefixUTF8(pText(id, ctl), n) && hdr[5] == pPrefixUTF8(pText(name, ctl), n) && (hdr[4] != wantID || hdr[5] != wantName) {
 			compact = true
 		}
 	}
@@ -931,10 +941,9 @@ func checkCEF(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, bo
 	if len(ext) == 0 || ext[0] != [2]string{"rt", rt} {
 		return "", false, fmt.Errorf("CEF rt %q, want %s", ext[:min(1, len(ext))], rt)
 	}
-	value := map[rune]string(nil) // what a value reads, decoded
-	enc := map[rune]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`}
-	switch {
-	case pc.bsd():
+	value := pNUL // what a value reads, decoded: \0 is no CEF escape
+	enc := map[rune]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`, 0: `\0`}
+	if pc.bsd() {
 		value = map[rune]string{}
 		for r, s := range pStrict {
 			if r != '\n' && r != '\r' {
@@ -942,8 +951,6 @@ func checkCEF(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, bo
 			}
 		}
 		enc = merge(pStrict, enc)
-	case pc.breaks():
-		value, enc = map[rune]string{0: `\0`}, merge(enc, map[rune]string{0: `\0`})
 	}
 	keys := pAttrKeys(l.fields, "rt")
 	var want [][2]string
@@ -1052,16 +1059,13 @@ func checkLEEF(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, b
 		parts[1] != "Alibaba Cloud" || parts[2] != "SLS" || parts[3] != "1.0" || (pc.leef2 && parts[5] != "^") {
 		return "", false, fmt.Errorf("LEEF header %q", parts[:min(n, len(parts))])
 	}
-	hdrRepl := map[rune]string{'|': "_", 0x7f: " "}
-	for c := rune(0); c < 0x20; c++ {
-		hdrRepl[c] = " "
-	}
+	hdrRepl := merge(pCtlSpace, map[rune]string{'|': "_"})
 	id := fmtValue(l.fields, "event")
 	if id == "" {
 		id = "sls-log"
 	}
-	wantID := pText(pPrefixUTF8(id, 255), hdrRepl)
-	compact := parts[4] != wantID && (parts[4] == pText(pPrefixUTF8(id, 32), hdrRepl) || parts[4] == pText(pPrefixUTF8(id, 8), hdrRepl))
+	wantID := pPrefixUTF8(pText(id, hdrRepl), 255)
+	compact := parts[4] != wantID && (parts[4] == pPrefixUTF8(pText(id, hdrRepl), 32) || parts[4] == pPrefixUTF8(pText(id, hdrRepl), 8))
 	if parts[4] != wantID && !compact {
 		return "", false, fmt.Errorf("LEEF EventID %q, want %q", parts[4], wantID)
 	}
@@ -1102,12 +1106,84 @@ func checkLEEF(pc parityConfig, w wireMsg, l parityLog, frameLen int) (string, b
 	return w.msg, cut || compact, err
 }
 
-// TestParityReceiverLimits asserts the receiver limits README lists, which
-// the corpus's default set avoids: shipped through the binary (RFC 5424,
-// kv, octet-counting, BOM, nil HOSTNAME constant), each log shows one.
+// TestParityReceiverLimits asserts the receiver behaviours listed in
+// docs/messages.md ("Receivers"). Frames the binary never sends (a raw NUL,
+// trailing NULs, trailing LFs) go straight to both receivers, octet-counted
+// over TCP and over UDP; the rest is shipped through the binary (RFC 5424,
+// kv, octet-counting, BOM, nil HOSTNAME constant), one log per behaviour.
 func TestParityReceiverLimits(t *testing.T) {
 	rs := startParityRsyslog(t)
 	ng := startParitySyslogNG(t)
+	t.Run("raw", func(t *testing.T) { parityRawLimits(t, rs, ng) })
+	t.Run("shipped", func(t *testing.T) { parityShippedLimits(t, rs, ng) })
+}
+
+// parityRawLimits sends each probe as the MSG of an RFC 5424 message to
+// both receivers and compares the MSG each stored with what the
+// behaviour says.
+func parityRawLimits(t *testing.T, rs, ng *parityReceiver) {
+	probes := []struct {
+		name, msg, rsyslog, syslogNG string
+	}{
+		// A NUL byte for byte: rsyslog writes #000 and drops every control
+		// character after it (tab, LF, \x01, CR, ESC); syslog-ng writes the
+		// text \x00 and keeps the rest.
+		{"nul", "a\x00b\tc\nd\x01e\rf\x1bg|end", "a#000bcdefg|end", `a\x00b` + "\tc\nd\x01e\rf\x1bg|end"},
+		// A trailing NUL: both drop it; of two, rsyslog drops one.
+		{"trailing-nul", "trailing nul\x00", "trailing nul", "trailing nul"},
+		{"trailing-nuls", "trailing nuls\x00\x00", "trailing nuls#000", "trailing nuls"},
+		// Trailing LFs: syslog-ng drops every one; rsyslog keeps them
+		// (parser.dropTrailingLFOnReception="off").
+		{"trailing-lfs", "trailing lfs\n\n\n", "trailing lfs\n\n\n", "trailing lfs"},
+		// What sls2siem sends instead of a NUL: kept by both, and so is
+		// every control character after it.
+		{"nul-as-text", `a\0b` + "\tc\nd\x01e|end", `a\0b` + "\tc\nd\x01e|end", `a\0b` + "\tc\nd\x01e|end"},
+	}
+	for _, proto := range []string{"tcp", "udp"} {
+		framing := map[string]string{"tcp": "octet-counting", "udp": "udp"}[proto]
+		host := "raw-" + proto
+		rsBefore, ngBefore := rs.Size(t), ng.Size(t)
+		for _, r := range []*parityReceiver{rs, ng} {
+			for i, p := range probes {
+				frame := fmt.Sprintf("<14>1 2026-11-24T00:00:%02d.000000Z %s limits - - - %s", i, host, p.msg)
+				c, err := net.Dial(proto, loopback(r.Port("rfc5424", framing)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if proto == "tcp" {
+					frame = fmt.Sprintf("%d %s", len(frame), frame)
+				}
+				if _, err := c.Write([]byte(frame)); err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+			}
+		}
+		for _, r := range []struct {
+			rcv    *parityReceiver
+			before int64
+		}{{rs, rsBefore}, {ng, ngBefore}} {
+			got := map[string]string{}
+			for _, m := range r.rcv.ParsedFrom(t, r.before, len(probes), 30*time.Second) {
+				if m.Hostname == host && len(m.Timestamp) >= 19 {
+					got[m.Timestamp[17:19]] = m.Msg
+				}
+			}
+			for i, p := range probes {
+				want := p.rsyslog
+				if r.rcv == ng {
+					want = p.syslogNG
+				}
+				if msg, ok := got[fmt.Sprintf("%02d", i)]; !ok || msg != want {
+					t.Errorf("%s over %s, %s: stored %q (present %v), want %q", r.rcv.name, framing, p.name, msg, ok, want)
+				}
+			}
+		}
+	}
+}
+
+// parityShippedLimits ships one log per behaviour through the binary.
+func parityShippedLimits(t *testing.T, rs, ng *parityReceiver) {
 	pairs := func(kv ...string) []sample.Pair {
 		var p []sample.Pair
 		for i := 0; i < len(kv); i += 2 {
@@ -1116,12 +1192,14 @@ func TestParityReceiverLimits(t *testing.T) {
 		return p
 	}
 	ls := &sample.Logstore{Project: "sls2siem-parity", Logstore: "limits", Shards: [][]sample.LogGroup{{{Logs: []sample.Log{
-		{Time: parityBase, Contents: pairs("host", "limits-host", "v", "a\x00b", "seq", "0")},              // NUL
+		{Time: parityBase, Contents: pairs("host", "limits-host", "v", "a\x00b\t\nc\x01", "seq", "0")},     // NUL, then controls
 		{Time: parityBase + 10, Contents: pairs("host", "limits-host", "seq", "1", "v", "ends with LF\n")}, // final LF
 		{Time: parityBase + 20, Contents: pairs("seq", "2")},                                               // nil HOSTNAME
 		{Time: 4102444800, Contents: pairs("host", "limits-host", "seq", "3")},                             // 2100-01-01
+		{Time: parityBase + 40, Contents: pairs("host", "limits-host", "seq", "4", "v", "nul\x00")},        // final NUL
 	}}}}}
 	c := newParityCloud(t, ls)
+	rsBefore, ngBefore := rs.Size(t), ng.Size(t)
 	tee := startParityTee(t, false, loopback(rs.Port("rfc5424", "octet-counting")), loopback(ng.Port("rfc5424", "octet-counting")))
 	fn := c.start(t, fcemu.ContractCustom, c.roleCredentials(), fcemu.Config{Timeout: 60 * time.Second, Env: []string{
 		"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(tee.Port()), "SYSLOG_FRAMING=octet-counting",
@@ -1131,10 +1209,11 @@ func TestParityReceiverLimits(t *testing.T) {
 	if err != nil || res.Err != nil {
 		t.Fatalf("invocation: %v %v", err, res.Err)
 	}
-	frames := tee.WaitFrames(t, "octet-counting", 4, 30*time.Second)
-	rsMsgs, ngMsgs := rs.WaitParsed(t, 4, 30*time.Second), ng.WaitParsed(t, 4, 30*time.Second)
-	if len(frames) != 4 || len(rsMsgs) != 4 || len(ngMsgs) != 4 {
-		t.Fatalf("%d frames, rsyslog %d, syslog-ng %d messages, want 4", len(frames), len(rsMsgs), len(ngMsgs))
+	const n = 5
+	frames := tee.WaitFrames(t, "octet-counting", n, 30*time.Second)
+	rsMsgs, ngMsgs := rs.ParsedFrom(t, rsBefore, n, 30*time.Second), ng.ParsedFrom(t, ngBefore, n, 30*time.Second)
+	if len(frames) != n || len(rsMsgs) != n || len(ngMsgs) != n {
+		t.Fatalf("%d frames, rsyslog %d, syslog-ng %d messages, want %d", len(frames), len(rsMsgs), len(ngMsgs), n)
 	}
 	var wire []wireMsg
 	for _, f := range frames {
@@ -1145,14 +1224,23 @@ func TestParityReceiverLimits(t *testing.T) {
 		wire = append(wire, w)
 	}
 	const bom = "\uFEFF"
-	for i := range 3 { // log 3: rsyslog does not parse it
+	for _, i := range []int{0, 1, 2, 4} { // log 3: rsyslog does not parse it
 		if !strings.HasPrefix(wire[i].msg, bom) || !strings.HasPrefix(rsMsgs[i].Msg, bom) || strings.HasPrefix(ngMsgs[i].Msg, bom) {
 			t.Errorf("log %d: BOM: go-syslog %q rsyslog %q syslog-ng %q (syslog-ng removes it)", i, wire[i].msg, rsMsgs[i].Msg, ngMsgs[i].Msg)
 		}
 	}
-	// NUL, sent byte for byte: rsyslog writes #000, syslog-ng \x00.
-	if !strings.Contains(wire[0].msg, "a\x00b") || !strings.Contains(rsMsgs[0].Msg, "a#000b") || !strings.Contains(ngMsgs[0].Msg, `a\x00b`) {
-		t.Errorf("NUL: go-syslog %q rsyslog %q syslog-ng %q", wire[0].msg, rsMsgs[0].Msg, ngMsgs[0].Msg)
+	// A NUL is sent as the text \0 under octet-counting too: both
+	// receivers keep it, and the tab, LF and \x01 after it.
+	for i, got := range []string{wire[0].msg, rsMsgs[0].Msg, strings.TrimPrefix(ngMsgs[0].Msg, bom)} {
+		if !strings.Contains(got, `||v=a\0b`+"\t\nc\x01||seq=0") {
+			t.Errorf("NUL: %s stored %q", []string{"go-syslog", "rsyslog", "syslog-ng"}[i], got)
+		}
+	}
+	// A final NUL too: nothing for the receivers to drop.
+	for i, got := range []string{wire[4].msg, rsMsgs[4].Msg, ngMsgs[4].Msg} {
+		if !strings.HasSuffix(got, `||v=nul\0`) {
+			t.Errorf("final NUL: %s stored %q", []string{"go-syslog", "rsyslog", "syslog-ng"}[i], got)
+		}
 	}
 	// A final LF: syslog-ng drops it (rsyslog keeps it only with
 	// parser.dropTrailingLFOnReception="off").

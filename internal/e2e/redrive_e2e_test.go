@@ -11,8 +11,8 @@ import (
 	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 	"sls2siem/internal/localcloud/slsemu"
-	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // TestRedriveAfterReceiverDownPastRetries: the receiver is down past the
@@ -119,8 +119,11 @@ func TestRedriveConcurrentWithTriggerRetries(t *testing.T) {
 // never shipped.
 func TestRedriveSkipsBadRecords(t *testing.T) {
 	c := dlCloud(t)
-	cl := deadletter.Client{Transport: logstore.NewTransport(localcloud.LocalEndpoints), Endpoint: c.endpoint,
-		Creds: secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret}}
+	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
+		slsapi.NewTransport(localcloud.LocalEndpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, e := c.shardRange(t, 0)
 	base := deadletter.Record{State: deadletter.StateFailed, Endpoint: c.endpoint, Project: c.data.Project, Logstore: c.data.Logstore,
 		BeginCursor: b, EndCursor: e}

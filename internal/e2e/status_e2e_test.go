@@ -184,7 +184,7 @@ func TestStatusReportsTheCheckpointsSet(t *testing.T) {
 
 	// -max-lag: shard 0 lags about 1h56m.
 	if code, _, errOut := c.status(t, "-logstore", stLogstore, "-group", stGroup, "-max-lag", "1h"); code != 3 ||
-		!strings.Contains(errOut, "shards [0] lag more than 1h0m0s") {
+		!strings.Contains(errOut, "shard [0] lags more than 1h0m0s") {
 		t.Errorf("-max-lag 1h: exit %d, %s; want 3 naming shard 0", code, errOut)
 	}
 	if code, _, errOut := c.status(t, "-logstore", stLogstore, "-group", stGroup, "-max-lag", "3h", "-json"); code != 0 {

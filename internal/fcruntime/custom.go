@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -52,10 +51,11 @@ const (
 )
 
 // ServerAddr returns the listen address for the custom runtime: all
-// interfaces (FC requires 0.0.0.0), port from FC_SERVER_PORT or 9000.
-func ServerAddr() (string, error) {
+// interfaces (FC requires 0.0.0.0), port from FC_SERVER_PORT (read through
+// getenv) or 9000.
+func ServerAddr(getenv func(string) string) (string, error) {
 	port := DefaultServerPort
-	if v := os.Getenv(EnvServerPort); v != "" {
+	if v := getenv(EnvServerPort); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 1 || p > 65535 {
 			return "", fmt.Errorf("%s is %q: want a port number from 1 to 65535", EnvServerPort, v)

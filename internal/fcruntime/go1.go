@@ -2,7 +2,6 @@ package fcruntime
 
 import (
 	"context"
-	"os"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -13,9 +12,6 @@ import (
 // EnvRuntimeAPI is set by FC's go1 runtime; its presence selects that
 // contract.
 const EnvRuntimeAPI = "FC_RUNTIME_API"
-
-// InGo1 reports whether the process runs under FC's go1 runtime.
-func InGo1() bool { return os.Getenv(EnvRuntimeAPI) != "" }
 
 // StartGo1 serves h through the go1 runtime API. It does not return.
 func StartGo1(h Handler) {

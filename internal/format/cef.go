@@ -10,7 +10,8 @@ import (
 //	CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|rt=MS key=value …
 //
 // Header fields escape '\' and '|'; extension values escape '\', '=', CR
-// and LF; extension keys are alphanumeric (see attrKeys).
+// and LF, and write NUL as \0; extension keys are alphanumeric (see
+// attrKeys).
 
 // cefSeverity maps a syslog severity (0–7) to CEF's 0–10 scale
 // (emerg 10 … debug 1).
@@ -18,13 +19,13 @@ var cefSeverity = [8]string{"10", "9", "8", "7", "5", "4", "3", "1"}
 
 var cefHeaderEscaper = newEscaper(escapeRules{
 	esc: map[byte]string{'\\': `\\`, '|': `\|`},
-	ctl: func(byte) string { return " " },
+	ctl: func(rune) string { return " " },
 })
 
-func newCEFValueEscaper(breaks, strict bool) *escaper {
+func newCEFValueEscaper(strict bool) *escaper {
 	return newEscaper(escapeRules{
-		breaks: breaks, strict: strict,
-		esc: map[byte]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`},
+		strict: strict,
+		esc:    map[byte]string{'\\': `\\`, '=': `\=`, '\n': `\n`, '\r': `\r`},
 	})
 }
 
@@ -39,9 +40,9 @@ const (
 // EventID at each shortening level (see Encoder.Append).
 var shortHeader = [3]int{0, 32, 8}
 
-// appendCEF appends the CEF body of one log; fields are the body's fields
-// (the header's mapped fields are looked up in the whole log).
-func (e *Encoder) appendCEF(dst []byte, fields []Field, sev int, sec, nsec int64, level int) []byte {
+// appendCEFHeader appends the CEF header of one log, through rt=MS (the
+// header's mapped fields are looked up in the whole log).
+func (e *Encoder) appendCEFHeader(dst []byte, sev int, sec, nsec int64, level int) []byte {
 	o := &e.opts
 	maxID, maxName := maxCEFSignatureID, maxCEFName
 	if level > 0 {
@@ -50,15 +51,13 @@ func (e *Encoder) appendCEF(dst []byte, fields []Field, sev int, sec, nsec int64
 	dst = append(dst, "CEF:0|"...)
 	dst = append(dst, e.cefVendor...) // escaped once, in NewEncoder
 	dst = append(dst, '|')
-	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventIDKeys, o.EventID), maxID))
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixText(e.mapped(o.EventIDKeys, o.EventID), maxID))
 	dst = append(dst, '|')
-	dst = cefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventNameKeys, o.EventName), maxName))
+	dst = cefHeaderEscaper.appendEscaped(dst, prefixText(e.mapped(o.EventNameKeys, o.EventName), maxName))
 	dst = append(dst, '|')
 	dst = append(dst, cefSeverity[sev]...)
 	dst = append(dst, "|rt="...)
-	dst = strconv.AppendInt(dst, sec*1000+nsec/1e6, 10)
-	e.fixedEnd = len(dst)
-	return e.appendPairs(dst, fields, ' ')
+	return strconv.AppendInt(dst, sec*1000+nsec/1e6, 10)
 }
 
 // appendPairs appends the CEF extension or the LEEF attributes: sep key=value
@@ -110,14 +109,30 @@ func fitPairs(dst []byte, fixedEnd, limit int, marks []mark) []byte {
 	return dst[:w]
 }
 
-// prefixUTF8 returns s cut to at most n bytes, not inside a UTF-8
-// sequence.
-func prefixUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
+// prefixText returns the longest prefix of s, cut between characters,
+// whose text as a CEF or LEEF header writes it before escaping is at most
+// n bytes: each byte that is not part of valid UTF-8 counts as U+FFFD (3
+// bytes), each control character (C0, DEL, C1) as the space it becomes.
+// So the limit holds for the value a CEF or LEEF reader decodes.
+func prefixText(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) {
+		return s // controls only shrink
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	w := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		out := size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = 3
+		case r >= 0x80 && r < 0xA0:
+			out = 1
+		}
+		if w+out > n {
+			return s[:i]
+		}
+		w += out
+		i += size
 	}
-	return s[:n]
+	return s
 }

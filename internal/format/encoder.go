@@ -42,7 +42,7 @@ type Options struct {
 	SDKeys                           []string       // fields copied into structured data (RFC 5424 only)
 	IncludeKeys, ExcludeKeys         []string       // the body's fields; "prefix*" matches a prefix
 	Origin                           bool           // the origin SD element (RFC 5424 only)
-	EscapeBreaks                     bool           // LF framing: CR, LF, NUL never raw (RFC 3164: never raw under any framing)
+	EscapeBreaks                     bool           // LF framing: CR and LF never raw (RFC 3164: under any framing; NUL: always)
 	MaxSize                          int            // bytes per message, 0 for no limit
 	DropOversize                     bool           // drop a longer message instead of cutting it
 	Vendor, Product, Version         string         // CEF and LEEF headers
@@ -103,7 +103,9 @@ type Encoder struct {
 	ns         [16]byte
 }
 
-// minBody is the room kept for the body when structured data must be cut.
+// minBody is the content's reserve when a message is cut (Encoder.fit):
+// structured data and header fields leave it this many bytes, or its
+// whole length when shorter.
 const minBody = 16
 
 // NewEncoder returns an Encoder for o. Values that do not fit the chosen
@@ -168,9 +170,9 @@ func NewEncoder(o Options) *Encoder {
 	switch o.Body {
 	case BodyCEF:
 		e.keys = newAttrKeys("rt")
-		e.valueEsc = newCEFValueEscaper(o.EscapeBreaks, e.bsd)
+		e.valueEsc = newCEFValueEscaper(e.bsd)
 		// '=' separates key and value: values must hold none.
-		e.pairsFast = newFastCheck(e.valueEsc.lt, without(e.valueEsc.extra, '='), '=')
+		e.pairsFast = newFastCheck(e.valueEsc.lt, without(e.valueEsc.extra, '='), '=', e.valueEsc.c1 != nil)
 		var b []byte
 		for i, f := range []string{o.Vendor, o.Product, o.Version} {
 			if i > 0 {
@@ -189,9 +191,9 @@ func NewEncoder(o Options) *Encoder {
 		e.valueEsc = newLEEFValueEscaper(e.delim, e.bsd)
 		// The delimiter separates attributes: values must hold none.
 		if e.bsd {
-			e.pairsFast = newFastCheck(0x20, []byte{0x7f}, e.delim)
+			e.pairsFast = newFastCheck(0x20, []byte{0x7f}, e.delim, true)
 		} else {
-			e.pairsFast = newFastCheck(0, []byte{0, '\n', '\r'}, e.delim)
+			e.pairsFast = newFastCheck(0, []byte{0, '\n', '\r'}, e.delim, false)
 		}
 		e.leefStart = leefHeader(o.Vendor, o.Product, o.Version, e.leef2)
 	}
@@ -262,8 +264,7 @@ func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte,
 			}
 		}
 	}
-	dst = e.appendHeader(dst, grp, index, fac*8+sev, sec, nsec, 0, 0)
-	bodyStart := len(dst)
+	dst = e.appendHeader(dst, grp, index, fac*8+sev, sec, nsec, 0, -1)
 	body := e.fields
 	if e.filter.active() {
 		e.bodyFields = e.bodyFields[:0]
@@ -281,23 +282,50 @@ func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte,
 	if e.opts.DropOversize {
 		return dst[:start], Dropped
 	}
+	return e.fit(dst, start, grp, index, fac*8+sev, body, sev, sec, nsec), Truncated
+}
+
+// fit writes again the message of a log, which is longer than MaxSize,
+// from start, at most MaxSize bytes long (docs/messages.md, "Size"). The
+// content is MSG after the body's own header (CEF and LEEF headers, JSON's
+// braces); it keeps a reserve of min(minBody, its length) bytes of room:
+//
+//  1. the SYSLOG_SD_KEYS element takes what is left beside the reserve:
+//     whole when it fits, else the value that crosses that room is cut
+//     (one character at least, else left out) and later ones left out;
+//  2. when even without that element the header and the body's header
+//     leave less than the reserve, the header fields are shortened
+//     (shortMax, shortHeader), level by level;
+//  3. the content is cut to the room left (whole pairs, one JSON object,
+//     whole characters and escape sequences);
+//  4. only when the shortest headers do not fit, they are cut (cutHeaders).
+func (e *Encoder) fit(dst []byte, start int, grp *Group, index, pri int, body []Field, sev int, sec, nsec int64) []byte {
 	limit := start + e.opts.MaxSize
-	for level := 1; e.fixedEnd > limit-minBody && level < len(shortMax); level++ {
-		// The header (or the body's own header) took the room: write it
-		// again with shorter fields, and structured data within what the
-		// body's header leaves.
-		fixed := e.fixedEnd - bodyStart
-		dst = e.appendHeader(dst[:start], grp, index, fac*8+sev, sec, nsec, level, limit-minBody-fixed)
+	reserve := min(minBody, len(dst)-e.fixedEnd) // the content as written whole
+	bodyStart := 0
+	for level := range shortMax {
+		// Without the SD_KEYS element (msgAt 0 leaves it out).
+		dst = e.appendHeader(dst[:start], grp, index, pri, sec, nsec, level, 0)
+		n := len(dst)
+		contentAt := len(e.appendBodyHeader(dst, sev, sec, nsec, level))
+		dst = dst[:n]
+		if contentAt+reserve > limit && level+1 < len(shortMax) {
+			continue
+		}
+		if len(e.sdKeys) > 0 && contentAt+reserve <= limit {
+			dst = e.appendHeader(dst[:start], grp, index, pri, sec, nsec, level, limit-reserve-(contentAt-n))
+		}
 		bodyStart = len(dst)
 		dst = e.appendBody(dst, body, sev, sec, nsec, level)
-		if len(dst) <= limit {
-			return dst, Truncated
-		}
+		break
+	}
+	if len(dst) <= limit {
+		return dst
 	}
 	if e.fixedEnd > limit {
 		// Only with absurd constants or limits: even the shortest
 		// headers do not fit.
-		return e.cutHeaders(dst, start, bodyStart, limit), Truncated
+		return e.cutHeaders(dst, start, bodyStart, limit)
 	}
 	switch e.body {
 	case BodyJSON:
@@ -313,7 +341,21 @@ func (e *Encoder) Append(dst []byte, grp *Group, index int, l *sls.Log) ([]byte,
 	if e.bsd && len(dst) == bodyStart && len(dst) < limit {
 		dst = append(dst, '-') // RFC 3164 content cannot be empty
 	}
-	return dst, Truncated
+	return dst
+}
+
+// appendBodyHeader appends the body's own header: what appendBody writes
+// before the content (JSON: the braces, counted here as written first).
+func (e *Encoder) appendBodyHeader(dst []byte, sev int, sec, nsec int64, level int) []byte {
+	switch e.body {
+	case BodyJSON:
+		return append(dst, "{}"...)
+	case BodyCEF:
+		return e.appendCEFHeader(dst, sev, sec, nsec, level)
+	case BodyLEEF:
+		return e.appendLEEFHeader(dst, sev, sec, nsec, level)
+	}
+	return dst
 }
 
 // cutHeaders cuts dst, whose headers (syslog header from start, structured
@@ -389,9 +431,13 @@ func (e *Encoder) appendBody(dst []byte, body []Field, sev int, sec, nsec int64,
 		e.fixedEnd += 2 // {}
 		dst, e.marks = appendJSON(dst, body, e.marks, &e.jsonNames)
 	case BodyCEF:
-		dst = e.appendCEF(dst, body, sev, sec, nsec, level)
+		dst = e.appendCEFHeader(dst, sev, sec, nsec, level)
+		e.fixedEnd = len(dst)
+		dst = e.appendPairs(dst, body, ' ')
 	case BodyLEEF:
-		dst = e.appendLEEF(dst, body, sev, sec, nsec, level)
+		dst = e.appendLEEFHeader(dst, sev, sec, nsec, level)
+		e.fixedEnd = len(dst)
+		dst = e.appendPairs(dst, body, e.delim)
 	default:
 		dst = appendKV(dst, body, e.kvEsc)
 	}

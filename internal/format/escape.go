@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unicode/utf8"
 	"unsafe"
@@ -18,6 +19,9 @@ type escaper struct {
 	// with class, so these may over-approximate.
 	lt    byte
 	extra []byte
+	// c1 holds the escapes of the C1 control characters U+0080–U+009F
+	// (two bytes in UTF-8, 0xC2 0x80–0x9F), when they are escaped.
+	c1 *[32]string
 }
 
 const (
@@ -27,11 +31,14 @@ const (
 )
 
 // Escaping rules shared by the body writers.
+//
+// NUL is always written as the text \0 (unless ctl says otherwise): sent
+// byte for byte, it changes how rsyslog parses the rest of the message.
 type escapeRules struct {
-	breaks bool // CR, LF, NUL as \r, \n, \0 (LF framing)
-	strict bool // other C0 controls and DEL as \xHH (RFC 3164 MSG: visible characters and tab only)
+	breaks bool // CR, LF as \r, \n (LF framing)
+	strict bool // other C0 controls, DEL and C1 controls as \xHH (RFC 3164 content: printable text and tab only)
 	esc    map[byte]string
-	ctl    func(c byte) string // when set: the escape of every C0 control and DEL (overrides breaks and strict)
+	ctl    func(c rune) string // when set: the escape of every control character, C0, DEL and C1 (overrides breaks and strict)
 }
 
 func newEscaper(r escapeRules) *escaper {
@@ -59,19 +66,25 @@ func newEscaper(r escapeRules) *escaper {
 			}
 		}
 		set(0x7f, hexEscape(0x7f))
+		e.c1 = new([32]string)
+		for i := range e.c1 {
+			e.c1[i] = hexEscape(byte(0x80 + i)) // the code point: U+009B is \x9b
+		}
 	}
+	set(0, `\0`)
 	if r.breaks || r.strict {
-		set(0, `\0`)
-	}
-	if r.breaks {
 		set('\n', `\n`)
 		set('\r', `\r`)
 	}
 	if r.ctl != nil {
 		for c := byte(0); c < 0x20; c++ {
-			set(c, r.ctl(c))
+			set(c, r.ctl(rune(c)))
 		}
 		set(0x7f, r.ctl(0x7f))
+		e.c1 = new([32]string)
+		for i := range e.c1 {
+			e.c1[i] = r.ctl(rune(0x80 + i))
+		}
 	}
 	for c, s := range r.esc {
 		set(c, s)
@@ -171,16 +184,20 @@ func (e *escaper) appendEscaped(dst []byte, s string) []byte {
 			j := 0
 			for j < len(s) && s[j] >= utf8.RuneSelf {
 				r, size := utf8.DecodeRuneInString(s[j:])
-				if r == utf8.RuneError && size == 1 {
+				if r == utf8.RuneError && size == 1 || r < 0xA0 && e.c1 != nil {
 					break
 				}
 				j += size
 			}
-			if j == 0 {
+			switch {
+			case j > 0:
+				dst = append(dst, s[:j]...)
+			case s[0] == 0xC2 && len(s) > 1 && s[1] < 0xA0 && s[1] >= 0x80: // a C1 control, escaped
+				dst = append(dst, e.c1[s[1]-0x80]...)
+				j = 2
+			default:
 				dst = append(dst, "\uFFFD"...)
 				j = 1
-			} else {
-				dst = append(dst, s[:j]...)
 			}
 			s = s[j:]
 		default:
@@ -215,7 +232,23 @@ func (e *escaper) verify(b []byte) bool {
 			high = high || c >= utf8.RuneSelf
 		}
 	}
-	return !high || utf8.Valid(b)
+	return !high || utf8.Valid(b) && (e.c1 == nil || !hasC1(b))
+}
+
+// hasC1 reports whether valid UTF-8 b holds a C1 control character
+// (U+0080–U+009F: 0xC2 then 0x80–0x9F; in valid UTF-8, 0xC2 only starts a
+// character).
+func hasC1(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0xC2)
+		if i < 0 || i+1 >= len(b) {
+			return false
+		}
+		if b[i+1] < 0xA0 {
+			return true
+		}
+		b = b[i+2:]
+	}
 }
 
 // scan0 ORs, over the n >= 8 bytes at p, the high bits of the bytes (in
@@ -290,8 +323,11 @@ func (e *escaper) appendEscapedMax(dst []byte, s string, limit int) (_ []byte, f
 		case classUTF8:
 			r, size := utf8.DecodeRuneInString(s)
 			out := s[:size]
-			if r == utf8.RuneError && size == 1 {
+			switch {
+			case r == utf8.RuneError && size == 1:
 				out = "\uFFFD"
+			case r < 0xA0 && e.c1 != nil:
+				out = e.c1[r-0x80]
 			}
 			if len(out) > room {
 				return dst, false

@@ -18,6 +18,7 @@ type fastCheck struct {
 	lt    byte
 	extra []byte // at most 3
 	count byte
+	c1    bool // C1 control characters need escaping too
 }
 
 const low7 = 0x7f7f7f7f7f7f7f7f
@@ -86,7 +87,7 @@ func (f *fastCheck) clean(b []byte, want int) bool {
 			}
 		}
 	}
-	return n == want && (high&msb == 0 || utf8.Valid(b))
+	return n == want && (high&msb == 0 || utf8.Valid(b) && !(f.c1 && hasC1(b)))
 }
 
 func hasZero(x uint64) uint64 { return (x - lsb) & ^x & msb }
@@ -94,8 +95,8 @@ func hasZero(x uint64) uint64 { return (x - lsb) & ^x & msb }
 // newFastCheck returns the check for text escaped by rules with count
 // separators. It is disabled (ok false) when the separator is itself a
 // byte the check must reject.
-func newFastCheck(lt byte, extra []byte, count byte) fastCheck {
-	f := fastCheck{ok: true, lt: lt, extra: extra, count: count}
+func newFastCheck(lt byte, extra []byte, count byte, c1 bool) fastCheck {
+	f := fastCheck{ok: true, lt: lt, extra: extra, count: count, c1: c1}
 	nul := lt > 0
 	for _, x := range extra {
 		nul = nul || x == 0

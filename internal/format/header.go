@@ -208,10 +208,11 @@ var priStrings = func() (p [192]string) {
 }()
 
 // appendHeader appends everything before MSG, the space before it and
-// the BOM included. At a shortening level > 0 (a message being cut), it
-// sets sdStart, header fields are shorter (shortMax[level]) and the
-// element of SDKeys is cut so that the header ends at or before sdLimit.
-func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec int64, level, sdLimit int) []byte {
+// the BOM included, and sets sdStart. At a shortening level > 0 (a message
+// being cut), header fields are shorter (shortMax[level]). With msgAt >= 0
+// the element of SDKeys is cut so that MSG starts at or before msgAt, or
+// left out (msgAt 0 always leaves it out).
+func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec int64, level, msgAt int) []byte {
 	dst = append(dst, priStrings[pri]...)
 	if e.bsd {
 		dst = e.clock.appendBSD(dst, sec)
@@ -221,6 +222,7 @@ func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec
 	}
 	switch {
 	case e.constHeader && level == 0 && !e.hasSD:
+		e.sdStart = len(dst) + len(e.tailFields)
 		return append(dst, e.tail...) // with the nil SD, the space and the BOM
 	case e.constHeader && level == 0:
 		dst = append(dst, e.tailFields...)
@@ -233,10 +235,13 @@ func (e *Encoder) appendHeader(dst []byte, grp *Group, index, pri int, sec, nsec
 		return dst
 	}
 	if e.hasSD {
-		if level == 0 {
-			sdLimit = -1 // no limit
-		} else {
-			sdLimit = max(sdLimit-1-len(bom), 0)
+		sdLimit := -1 // no limit
+		if msgAt >= 0 {
+			sdLimit = msgAt - 1 // the space
+			if e.bom {
+				sdLimit -= len(bom)
+			}
+			sdLimit = max(sdLimit, 0)
 		}
 		dst = e.appendSD(dst, grp, index, sdLimit)
 		dst = append(dst, ' ')

@@ -10,11 +10,12 @@ import (
 // makes two equal, the later is numbered (k\uFFFD, k\uFFFD2).
 
 // jsonEscaper writes the inside of a JSON string (RFC 8259): quote,
-// backslash and control characters escaped (DEL too, so that the text is
-// also valid RFC 3164 content), invalid UTF-8 replaced by U+FFFD.
+// backslash and every control character escaped (C0 as RFC 8259 requires,
+// DEL and C1 too, so that the text is also valid RFC 3164 content),
+// invalid UTF-8 replaced by U+FFFD.
 var jsonEscaper = newEscaper(escapeRules{
 	esc: map[byte]string{'"': `\"`, '\\': `\\`},
-	ctl: func(c byte) string {
+	ctl: func(c rune) string {
 		switch c {
 		case '\n':
 			return `\n`
@@ -28,11 +29,11 @@ var jsonEscaper = newEscaper(escapeRules{
 			return `\f`
 		}
 		const hex = "0123456789abcdef"
-		return `\u00` + string([]byte{hex[c>>4], hex[c&15]})
+		return `\u00` + string([]byte{hex[c>>4&15], hex[c&15]})
 	},
 })
 
-var jsonFast = newFastCheck(0x20, []byte{'\\', 0x7f}, '"')
+var jsonFast = newFastCheck(0x20, []byte{'\\', 0x7f}, '"', true)
 
 // appendJSON appends {"key":"value",...}. marks records each member: entry
 // is where it starts (its comma included), value where its value's text
@@ -111,17 +112,19 @@ func repairUTF8(s string) string {
 
 // fitJSON cuts a JSON body that ends past limit so that it ends at or
 // before limit and is still one valid object: the member that crosses the
-// limit is shortened (its value cut between characters) or left out.
+// limit is shortened (its value cut between characters, keeping one at
+// least) or left out, and later members are left out.
 func fitJSON(dst []byte, bodyStart, limit int, marks []mark) []byte {
 	for i := len(marks) - 1; i >= 0; i-- {
 		m := marks[i]
-		if m.value+2 <= limit {
-			cut := safeCut(dst, m.value, limit-2, jsonUnit)
+		if m.entry+1 > limit {
+			continue // starts past the limit
+		}
+		// The crossing member: never whole (the body is past the limit).
+		if cut := safeCut(dst, m.value, limit-2, jsonUnit); cut > m.value {
 			return append(dst[:cut], `"}`...)
 		}
-		if m.entry+1 <= limit {
-			return append(dst[:m.entry], '}')
-		}
+		return append(dst[:m.entry], '}') // not one character fits: an empty value would read as one
 	}
 	return append(dst[:bodyStart], "{}"...)
 }

@@ -7,11 +7,13 @@ import (
 )
 
 // attrKeys turns field names into CEF extension keys and LEEF attribute
-// keys, which must be alphanumeric: punctuation ends a word and the next
-// letter is capitalised (userIdentity.userName → userIdentityUserName,
-// __tag__:__hostname__ → tagHostname); other characters become uNNNN (their
-// code point in hex). Results are cached: field names repeat from log to
-// log.
+// keys, which must be alphanumeric: every other ASCII character
+// (punctuation, space, control characters) ends a word and the next letter
+// is capitalised (userIdentity.userName → userIdentityUserName,
+// __tag__:__hostname__ → tagHostname); a non-ASCII character becomes
+// uXXXX, its code point in at least four lower-case hex digits (é →
+// u00e9), and ends a word too. Results are cached: field names repeat from
+// log to log.
 //
 // Field names alias memory the log reader recycles, so whatever is kept
 // across messages is a copy.
@@ -201,8 +203,11 @@ func (a *attrKeys) sanitize(k string) (string, bool) {
 			upper = true
 			i++
 		default:
-			r, size := utf8.DecodeRuneInString(k[i:])
+			r, size := utf8.DecodeRuneInString(k[i:]) // an invalid byte is U+FFFD
 			b = append(b, 'u')
+			for d := digits16(r); d < 4; d++ {
+				b = append(b, '0')
+			}
 			b = strconv.AppendUint(b, uint64(r), 16)
 			upper = true
 			i += size
@@ -218,6 +223,15 @@ func (a *attrKeys) sanitize(k string) (string, bool) {
 	}
 	a.cache[strings.Clone(k)] = v
 	return v, true
+}
+
+// digits16 is the number of hex digits of r.
+func digits16(r rune) int {
+	d := 1
+	for ; r >= 16; r >>= 4 {
+		d++
+	}
+	return d
 }
 
 func isAlnum(c byte) bool {

@@ -3,14 +3,15 @@ package format
 // The seed's body: "||key=value" for each field, in order.
 
 var (
-	kvRaw    = newEscaper(escapeRules{})
+	kvRaw    = newEscaper(escapeRules{}) // byte for byte, but NUL
 	kvBreaks = newEscaper(escapeRules{breaks: true})
 )
 
 // AppendKV appends the reference function's body: "||key=value" for each
-// field, in order. Invalid UTF-8 is replaced by U+FFFD. With escapeBreaks
-// (LF framing, where a raw line break would end the message), CR, LF and
-// NUL are written as the two characters \r, \n and \0.
+// field, in order. Invalid UTF-8 is replaced by U+FFFD and NUL is written
+// as the two characters \0 (raw, it changes how rsyslog parses the rest of
+// the message). With escapeBreaks (LF framing, where a raw line break
+// would end the message), CR and LF are written as \r and \n.
 func AppendKV(dst []byte, fields []Field, escapeBreaks bool) []byte {
 	esc := kvRaw
 	if escapeBreaks {

@@ -24,11 +24,11 @@ var leefSeverity = [8]string{"10", "9", "8", "7", "5", "4", "3", "1"}
 
 var leefHeaderEscaper = newEscaper(escapeRules{
 	esc: map[byte]string{'|': "_"},
-	ctl: func(byte) string { return " " },
+	ctl: func(rune) string { return " " },
 })
 
 func newLEEFValueEscaper(delim byte, strict bool) *escaper {
-	esc := map[byte]string{'\n': `\n`, '\r': `\r`, 0: `\0`}
+	esc := map[byte]string{'\n': `\n`, '\r': `\r`}
 	if delim == '\t' {
 		esc[delim] = `\t`
 	} else {
@@ -52,18 +52,23 @@ func leefHeader(vendor, product, version string, v2 bool) string {
 }
 
 // leefDelimiterField is the delimiter field of a LEEF 2.0 header: the
-// character itself when printable, else its hex form x09.
+// character itself when printable, else (a tab, the only other delimiter
+// ParseLEEFDelimiter accepts) its hex form 0x09, as IBM's table shows
+// hex delimiters (0x5E).
 func leefDelimiterField(delim byte) string {
 	if delim > ' ' && delim < 0x7f {
 		return string(delim)
 	}
-	return "x" + hexEscape(delim)[2:]
+	const hex = "0123456789ABCDEF"
+	return string([]byte{'0', 'x', hex[delim>>4], hex[delim&15]})
 }
 
 // maxLEEFEventID bounds an EventID taken from a field.
 const maxLEEFEventID = 255
 
-func (e *Encoder) appendLEEF(dst []byte, fields []Field, sev int, sec, nsec int64, level int) []byte {
+// appendLEEFHeader appends the LEEF header of one log and its first
+// attributes, through sev=N.
+func (e *Encoder) appendLEEFHeader(dst []byte, sev int, sec, nsec int64, level int) []byte {
 	o := &e.opts
 	d := e.delim
 	maxID := maxLEEFEventID
@@ -71,7 +76,7 @@ func (e *Encoder) appendLEEF(dst []byte, fields []Field, sev int, sec, nsec int6
 		maxID = shortHeader[level]
 	}
 	dst = append(dst, e.leefStart...)
-	dst = leefHeaderEscaper.appendEscaped(dst, prefixUTF8(e.mapped(o.EventIDKeys, o.EventID), maxID))
+	dst = leefHeaderEscaper.appendEscaped(dst, prefixText(e.mapped(o.EventIDKeys, o.EventID), maxID))
 	dst = append(dst, '|')
 	if e.leef2 {
 		dst = append(dst, leefDelimiterField(d)...)
@@ -83,14 +88,14 @@ func (e *Encoder) appendLEEF(dst []byte, fields []Field, sev int, sec, nsec int6
 	dst = append(dst, "devTimeFormat="+LEEFDevTimeFormat...)
 	dst = append(dst, d)
 	dst = append(dst, "sev="...)
-	dst = append(dst, leefSeverity[sev]...)
-	e.fixedEnd = len(dst)
-	return e.appendPairs(dst, fields, d)
+	return append(dst, leefSeverity[sev]...)
 }
 
 // ParseLEEFDelimiter reads a LEEF 2.0 delimiter: one character, or its
-// code in hex as 0x5E or x5E. Letters, digits, '=', '|', '\', space, CR, LF
-// and NUL cannot delimit attributes.
+// code in hex as 0x5E or x5E. It is a tab or a printable ASCII character
+// other than a letter, a digit, '=', '|' and '\': a space or another
+// control character would break the RFC 3164 content rule, or what a
+// reader sees.
 func ParseLEEFDelimiter(v string) (byte, error) {
 	c := -1
 	switch {
@@ -110,8 +115,10 @@ func ParseLEEFDelimiter(v string) (byte, error) {
 		return 0, fmt.Errorf("want one character or its hex code such as ^, 0x5E or x5E")
 	case c > 0x7e:
 		return 0, fmt.Errorf("want an ASCII character (code below 0x7F)")
-	case c < 0x80 && (isAlnum(byte(c)) || strings.IndexByte("=|\\ \r\n\x00", byte(c)) >= 0):
-		return 0, fmt.Errorf("letters, digits, '=', '|', '\\', space, CR, LF and NUL cannot delimit LEEF attributes")
+	case c < 0x20 && c != '\t':
+		return 0, fmt.Errorf("a control character other than tab (0x09) cannot delimit LEEF attributes")
+	case isAlnum(byte(c)) || strings.IndexByte("=|\\ ", byte(c)) >= 0:
+		return 0, fmt.Errorf("letters, digits, '=', '|', '\\' and space cannot delimit LEEF attributes")
 	}
 	return byte(c), nil
 }

@@ -10,10 +10,11 @@ var facilityNames = [24]string{
 	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
 }
 
-// ParseSeverity reads a severity given as 0–7, an RFC 5424 name or a
-// common level word (fatal, critical, error, warn, warning, notice, info,
-// debug, trace, …), case-insensitively, spaces and tabs around it ignored.
-// ok is false for anything else.
+// ParseSeverity reads a severity given as a decimal number 0–7 (leading
+// zeros allowed: 07), an RFC 5424 name or a common level word (fatal,
+// critical, error, warn, warning, notice, info, debug, trace, …),
+// case-insensitively, spaces and tabs around it ignored. ok is false for
+// anything else.
 func ParseSeverity(v string) (sev int, ok bool) {
 	if len(v) == 1 && v[0] >= '0' && v[0] <= '7' {
 		return int(v[0] - '0'), true
@@ -23,8 +24,8 @@ func ParseSeverity(v string) (sev int, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	if len(w) == 1 && w[0] >= '0' && w[0] <= '7' { // trimmed, like the words
-		return int(w[0] - '0'), true
+	if n, isNum := decimal(w); isNum {
+		return n, n <= 7
 	}
 	switch w {
 	case "emerg", "emergency", "panic":
@@ -47,20 +48,18 @@ func ParseSeverity(v string) (sev int, ok bool) {
 	return 0, false
 }
 
-// ParseFacility reads a facility given as 0–23 or a name (kern, user, …,
-// local0–local7), case-insensitively.
+// ParseFacility reads a facility given as a decimal number 0–23 (leading
+// zeros allowed) or a name (kern, user, …, local0–local7; security is 13,
+// as in syslog-ng), case-insensitively, spaces and tabs around it ignored.
+// ok is false for anything else.
 func ParseFacility(v string) (fac int, ok bool) {
-	switch {
-	case len(v) == 1 && v[0] >= '0' && v[0] <= '9':
-		return int(v[0] - '0'), true
-	case len(v) == 2 && v[0] >= '1' && v[0] <= '2' && v[1] >= '0' && v[1] <= '9':
-		n := int(v[0]-'0')*10 + int(v[1]-'0')
-		return n, n <= 23
-	}
 	var buf [16]byte
 	w, ok := lowerWord(&buf, v)
 	if !ok {
 		return 0, false
+	}
+	if n, isNum := decimal(w); isNum {
+		return n, n <= 23
 	}
 	for i, n := range facilityNames {
 		if w == n {
@@ -68,6 +67,19 @@ func ParseFacility(v string) (fac int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// decimal reads w when it is all ASCII digits (at most 16 of them, as
+// lowerWord leaves it: no overflow).
+func decimal(w string) (n int, ok bool) {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(w) > 0
 }
 
 // lowerWord lower-cases a short trimmed ASCII word into buf. The result

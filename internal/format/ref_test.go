@@ -1,6 +1,7 @@
 package format
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -58,7 +59,10 @@ func refText(s string, repl map[rune]string) string {
 	return b.String()
 }
 
-var breaksRepl = map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`}
+var (
+	breaksRepl = map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`}
+	nulRepl    = map[rune]string{0: `\0`} // NUL is never written raw
+)
 
 // refHeader is a header field: characters outside [lo, hi] (and in
 // except) written '_', cut to max, "" for the nil value.
@@ -106,7 +110,14 @@ func refSeverity(v string, def int) int {
 		"info": 6, "informational": 6, "information": 6,
 		"debug": 7, "trace": 7, "verbose": 7, "fine": 7, "finer": 7, "finest": 7,
 	}
-	if n, ok := words[strings.ToLower(strings.Trim(v, " \t"))]; ok && utf8.ValidString(v) && isASCII(v) {
+	w := strings.ToLower(strings.Trim(v, " \t"))
+	if n, err := strconv.ParseUint(w, 10, 64); err == nil && !strings.HasPrefix(w, "+") && len(w) <= 16 {
+		if n <= 7 {
+			return int(n)
+		}
+		return def
+	}
+	if n, ok := words[w]; ok && utf8.ValidString(v) && isASCII(v) {
 		return n
 	}
 	return def
@@ -153,7 +164,7 @@ func refAttrKeys(fs []Field, reserved ...string) []string {
 			case r < 128:
 				upper = true
 			default:
-				b.WriteString("u" + strconv.FormatInt(int64(r), 16))
+				b.WriteString(fmt.Sprintf("u%04x", r))
 				upper = true
 			}
 		}
@@ -171,7 +182,7 @@ func refAttrKeys(fs []Field, reserved ...string) []string {
 	return out
 }
 
-// Header rules (README "Messages"), written from the rules, not the code.
+// Header rules (docs/messages.md), written from the rules, not the code.
 
 // refChars keeps the runes ok accepts, writes others '_', cut to max.
 func refChars(v string, max int, ok func(r rune) bool) string {
@@ -335,13 +346,29 @@ func unitPrefix(got string, units []string) (ok bool, next string) {
 }
 
 // ref3164Repl is RFC 3164 content under any framing: CR, LF, NUL as \r \n
-// \0, other controls but tab and DEL as \xHH.
+// \0, other controls but tab, DEL and the C1 controls (U+0080–U+009F) as
+// \xHH of their code point.
 var ref3164Repl = func() map[rune]string {
 	m := map[rune]string{'\n': `\n`, '\r': `\r`, 0: `\0`, 0x7f: `\x7f`}
-	for c := rune(1); c < 0x20; c++ {
-		if c != '\t' && c != '\n' && c != '\r' {
+	for c := rune(1); c < 0xa0; c++ {
+		if c != '\t' && c != '\n' && c != '\r' && (c < 0x20 || c >= 0x80) {
 			m[c] = `\x` + strconv.FormatInt(int64(c)+0x100, 16)[1:]
 		}
 	}
 	return m
 }()
+
+// refCtlSpace is CEF and LEEF header text: every control character (C0,
+// DEL, C1) a space.
+func refCtlSpace(extra map[rune]string) map[rune]string {
+	m := map[rune]string{0x7f: " "}
+	for c := rune(0); c < 0xa0; c++ {
+		if c < 0x20 || c >= 0x80 {
+			m[c] = " "
+		}
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}

@@ -15,7 +15,7 @@ import (
 	"github.com/leodido/go-syslog/v4/rfc3164"
 )
 
-// Tests of the README "Messages" rules, on the values that broke real
+// Tests of the docs/messages.md rules, on the values that broke real
 // receivers (issue 11) and on the costs of crafted logs.
 
 // hostileHeaders are mapped header values that rsyslog or syslog-ng

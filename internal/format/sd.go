@@ -5,13 +5,13 @@ import "strconv"
 // RFC 5424 structured data: [SD-ID PARAM-NAME="PARAM-VALUE" …].
 
 // sdEscaper writes PARAM-VALUEs: '"', '\' and ']' escaped with a
-// backslash (RFC 5424 §6.3.3), invalid UTF-8 replaced. With breaks, CR, LF
-// and NUL become the text \r, \n, \0 (whose backslash is escaped in turn,
-// since strict parsers accept no other escape).
+// backslash (RFC 5424 §6.3.3), invalid UTF-8 replaced. NUL, and with
+// breaks CR and LF, become the text \0, \r, \n (whose backslash is
+// escaped in turn, since strict parsers accept no other escape).
 func sdEscaper(breaks bool) *escaper {
-	esc := map[byte]string{'"': `\"`, '\\': `\\`, ']': `\]`}
+	esc := map[byte]string{'"': `\"`, '\\': `\\`, ']': `\]`, 0: `\\0`}
 	if breaks {
-		esc['\n'], esc['\r'], esc[0] = `\\n`, `\\r`, `\\0`
+		esc['\n'], esc['\r'] = `\\n`, `\\r`
 	}
 	return newEscaper(escapeRules{esc: esc})
 }
@@ -19,7 +19,9 @@ func sdEscaper(breaks bool) *escaper {
 // appendSD appends the STRUCTURED-DATA field: the origin element, the
 // element of SDKeys, or "-". With limit >= 0 the SDKeys element ends at or
 // before limit: a value that crosses it is cut (between characters and
-// escape sequences) and later ones are left out.
+// escape sequences, keeping one at least, else the parameter is left
+// out) and later ones are left out; an element left without parameters
+// is left out.
 func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte {
 	n := len(dst)
 	if e.opts.Origin {
@@ -52,8 +54,13 @@ func (e *Encoder) appendSD(dst []byte, grp *Group, index int, limit int) []byte 
 				dst = dst[:p]
 				break
 			}
+			vStart := len(dst)
 			var full bool
 			dst, full = e.sdEsc.appendEscapedMax(dst, v, limit-2)
+			if len(dst) == vStart && v != "" {
+				dst = dst[:p] // not one character fits: an empty value would read as one
+				break
+			}
 			dst = append(dst, '"')
 			params++
 			if !full {

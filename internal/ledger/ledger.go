@@ -179,7 +179,11 @@ func (l *Ledger) ConfirmAll() bool {
 func (l *Ledger) Fail(cursor string) (resume string, skip int64, err error) {
 	l.failures++
 	if l.failures > l.maxRetries {
-		return "", 0, fmt.Errorf("%w: %d failures in a row without a confirmed log (%d allowed)", ErrRetriesExhausted, l.failures, l.maxRetries)
+		failures := "failures"
+		if l.failures == 1 {
+			failures = "failure"
+		}
+		return "", 0, fmt.Errorf("%w: %d %s in a row without a confirmed log (%d allowed)", ErrRetriesExhausted, l.failures, failures, l.maxRetries)
 	}
 	resume = cursor
 	if len(l.pending) > 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,7 +17,8 @@ import (
 	"sls2siem/internal/localcloud/sample"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/localcloud/slstrigger"
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // Options configure a run of the local cloud.
@@ -34,6 +34,11 @@ type Options struct {
 	Concurrency  int            // instance concurrency
 	Messages     io.Writer      // the embedded receiver prints each message here (nil: discard)
 	FunctionLog  io.Writer      // the function's own output (nil: discard)
+	// FCTerms are the FC emulator's terms (zero: its kind defaults;
+	// fcemu.StrictTerms: FC 3.0's documented contract) and FCLifecycle the
+	// hooks configured for HooksConfigured.
+	FCTerms     fcemu.Terms
+	FCLifecycle fcemu.Lifecycle
 }
 
 // Result tells what a run did.
@@ -98,6 +103,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Credentials:         fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 		FunctionName:        "sls2siem",
 		Output:              out,
+		Terms:               opts.FCTerms,
+		Lifecycle:           opts.FCLifecycle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: start the function: %w", err)
@@ -163,13 +170,8 @@ func awaitCount(ctx context.Context, rcv *receiver.Receiver, want int64, timeout
 // NewSLSClient returns an SDK client for the emulator at endpoint. Its
 // transport dials the emulator for <project>.127.0.0.1, like the function's.
 func NewSLSClient(endpoint string, c slsemu.Credential) *sls.Client {
-	client := &sls.Client{
-		Endpoint:       endpoint,
-		RequestTimeOut: 30 * time.Second,
-		RetryTimeOut:   30 * time.Second,
-		HTTPClient:     &http.Client{Transport: logstore.NewTransport(LocalEndpoints), Timeout: 30 * time.Second},
-	}
-	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(c.AccessKeyID, c.AccessKeySecret, c.SecurityToken))
+	creds := secret.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
+	return slsapi.NewSDK(endpoint, creds, slsapi.NewTransport(LocalEndpoints), 30*time.Second, 30*time.Second)
 }
 
 func startReceiver(env []string, w io.Writer) (*receiver.Receiver, string, error) {

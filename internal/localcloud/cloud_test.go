@@ -50,3 +50,25 @@ func TestRunShipsTheSampleToTheEmbeddedReceiver(t *testing.T) {
 		})
 	}
 }
+
+// TestRunUnderStrictTerms ships the sample through the real binary under
+// FC 3.0's documented terms (frozen between invocations, hooks only as
+// configured: a pre-stop hook, the 4 KB environment limit) with the go1
+// contract, whose runtime API keeps the deadline the function needs.
+func TestRunUnderStrictTerms(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sls2siem")
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	res, err := Run(t.Context(), Options{
+		Function: bin, Contract: fcemu.ContractGo1, DataDir: "../../testdata/logstore",
+		Interval: 20 * time.Millisecond, MaxRetryTime: 1, Timeout: 30 * time.Second, Concurrency: 2,
+		FCTerms: fcemu.StrictTerms(), FCLifecycle: fcemu.Lifecycle{PreStop: &fcemu.Hook{Handler: "prestop"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Logs != 3000 || res.Shipped != 3000 || res.Received != 3000 || len(res.Failed) != 0 {
+		t.Fatalf("result %+v", res)
+	}
+}

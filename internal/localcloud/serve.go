@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"sls2siem/internal/localcloud/sample"
 	"sls2siem/internal/localcloud/slsemu"
@@ -50,9 +51,13 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	if err := emu.CreateLogstore(data.Project, DeadLetterLogstore, 2); err != nil {
 		return fmt.Errorf("local cloud: %w", err)
 	}
+	// The sample is received now: its receive-time window, for backfill,
+	// is the seconds the loading took.
+	from := time.Now().Truncate(time.Second)
 	if err := sample.Put(ctx, NewSLSClient(endpoint, user), data); err != nil {
 		return fmt.Errorf("local cloud: load the sample logstore: %w", err)
 	}
+	to := time.Now().Truncate(time.Second).Add(time.Second)
 	if err := os.MkdirAll(opts.EventsDir, 0o755); err != nil {
 		return fmt.Errorf("local cloud: %w", err)
 	}
@@ -80,7 +85,9 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	vars = append(vars, TrustEnv...)
 	fmt.Fprintf(opts.Out, "# local cloud: SLS emulator at %s, project %s, logstores %s (%d shards, %d logs) and %s (empty);\n",
 		endpoint, data.Project, data.Logstore, len(data.Shards), data.LogCount(), DeadLetterLogstore)
-	fmt.Fprintf(opts.Out, "# trigger events in %s/shard-N.json. Source these lines; Ctrl-C stops the local cloud.\n", opts.EventsDir)
+	fmt.Fprintf(opts.Out, "# trigger events in %s/shard-N.json; the sample's receive-time window (sls2siem backfill): -from %s -to %s.\n",
+		opts.EventsDir, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	fmt.Fprintf(opts.Out, "# Source these lines; Ctrl-C stops the local cloud.\n")
 	fmt.Fprintf(opts.Out, "export %s\n", strings.Join(vars, " "))
 	<-ctx.Done()
 	return nil

@@ -15,6 +15,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/gogo/protobuf/proto"
 
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -67,7 +68,7 @@ func TestTransportSendsOnlyToAllowedEndpoints(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			rng := Range{Endpoint: c.endpoint, Project: c.project, Logstore: "store", Begin: "MTA=", End: "MjA="}
-			r := NewReader(rng, sts, Options{Transport: NewTransport(c.allowed)})
+			r := NewReader(rng, sts, Options{Transport: slsapi.NewTransport(c.allowed)})
 			defer r.Close()
 			_, err := r.Next(t.Context())
 			if err == nil {
@@ -217,8 +218,8 @@ func TestCancelStopsThePullInFlight(t *testing.T) {
 }
 
 // TestUnreachableEndpointFailsFastWithTheCause: a refused connection fails
-// after the SDK's bounded retries, well before a long deadline, naming the
-// endpoint and the network error.
+// at once, without the SDK's retries, naming the endpoint and the network
+// error.
 func TestUnreachableEndpointFailsFastWithTheCause(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -235,7 +236,11 @@ func TestUnreachableEndpointFailsFastWithTheCause(t *testing.T) {
 	if err == nil {
 		t.Fatal("pulled from a closed port")
 	}
-	for _, want := range []string{"SLS endpoint http://" + addr + " unreachable", "connection refused", "gave up after retrying"} {
+	var unreachable *slsapi.UnreachableError
+	if !errors.As(err, &unreachable) {
+		t.Errorf("error %v is not an *slsapi.UnreachableError", err)
+	}
+	for _, want := range []string{"SLS endpoint http://" + addr + " unreachable", "connection refused"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}

@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
+	"sync/atomic"
 	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // Range is one shard's half-open cursor range.
@@ -47,7 +48,7 @@ func (b *Batch) GroupCursor(i int) string {
 	if b.first < 0 {
 		return ""
 	}
-	return encodeCursor(b.first + int64(i))
+	return slsapi.Cursor(b.first + int64(i))
 }
 
 // Release hands the batch's memory back to the Reader. The batch must not
@@ -80,19 +81,9 @@ func (b *Batch) Logs() int {
 // tolerated before the range is declared stuck.
 const maxStalls = 3
 
-// Bounds on one Next call's SLS requests, within the call's deadline: a
-// request (headers and body) takes at most requestTimeout, and the SDK's
-// own retries of network and 5xx errors stop after retryWindow, so that an
-// unreachable endpoint fails the invocation well before its deadline.
-const (
-	requestTimeout = 30 * time.Second
-	retryWindow    = 20 * time.Second
-)
-
 // Reader pulls a Range batch by batch. It is not safe for concurrent use.
 type Reader struct {
 	client *sls.Client
-	http   *http.Client
 	rt     *callTransport
 	rng    Range
 	max    int // SLS_PULL_COUNT: the most groups asked for
@@ -111,7 +102,7 @@ type Reader struct {
 type Options struct {
 	// Transport is shared by all readers of the instance (keep-alive
 	// connections to SLS survive between invocations).
-	Transport *Transport
+	Transport *slsapi.Transport
 	// PullCount is the most log groups per PullLogs call (1..1000).
 	PullCount int
 	// Budget is the instance's memory budget for pulled batches (nil: a
@@ -123,16 +114,7 @@ type Options struct {
 // signs with creds. Call Close when done.
 func NewReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 	rt := &callTransport{base: opts.Transport}
-	hc := &http.Client{Transport: rt, Timeout: requestTimeout}
-	client := &sls.Client{
-		Endpoint:       rng.Endpoint,
-		UserAgent:      "sls2siem",
-		RequestTimeOut: requestTimeout,
-		RetryTimeOut:   retryWindow,
-		HTTPClient:     hc,
-	}
-	client = client.WithCredentialsProvider(
-		sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
+	client := slsapi.NewSDK(rng.Endpoint, creds, rt, slsapi.PullTimeout, slsapi.PullRetryWindow)
 	count := opts.PullCount
 	if count <= 0 || count > 1000 {
 		count = 100
@@ -142,7 +124,7 @@ func NewReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 		budget = NewBudget(DefaultBudget)
 	}
 	budget.join()
-	return &Reader{client: client, http: hc, rt: rt, rng: rng, max: count, count: count, cursor: rng.Begin,
+	return &Reader{client: client, rt: rt, rng: rng, max: count, count: count, cursor: rng.Begin,
 		free: make(chan *decoder, 2), budget: budget}
 }
 
@@ -192,15 +174,15 @@ func (r *Reader) pull(ctx context.Context) (*Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, r.describe(ctx, nil, err)
 	}
-	remaining := retryWindow
+	remaining := slsapi.PullRetryWindow
 	if dl, ok := ctx.Deadline(); ok {
 		remaining = time.Until(dl)
 		if remaining <= 0 {
 			return nil, r.describe(ctx, nil, context.DeadlineExceeded)
 		}
 	}
-	r.client.RetryTimeOut = min(remaining, retryWindow)
-	r.http.Timeout = min(remaining, requestTimeout)
+	r.client.RetryTimeOut = min(remaining, slsapi.PullRetryWindow)
+	r.client.HTTPClient.Timeout = min(remaining, slsapi.PullTimeout)
 	count := r.nextCount()
 	// One answer may take half the budget, so that the next pull can
 	// overlap the writing of this one; a single group may take it all.
@@ -208,7 +190,8 @@ func (r *Reader) pull(ctx context.Context) (*Batch, error) {
 	if count == 1 {
 		pl.limit = r.budget.total
 	}
-	callCtx := context.WithValue(ctx, pullKey{}, pl)
+	call := &slsapi.Call{Logs: pl}
+	callCtx := slsapi.WithCall(ctx, call)
 	r.rt.call.Store(&callCtx)
 	raw, meta, err := r.client.GetLogsBytesWithQuery(&sls.PullLogRequest{
 		Project:          r.rng.Project,
@@ -221,13 +204,13 @@ func (r *Reader) pull(ctx context.Context) (*Batch, error) {
 	r.rt.call.Store(nil)
 	if err != nil {
 		r.budget.release(pl.reserved)
-		return nil, r.describe(ctx, pl, err)
+		return nil, r.describe(ctx, call, err)
 	}
 	next := meta.NextCursor
 	b := &Batch{Cursor: r.cursor, NextCursor: next, RawSize: len(raw), free: r.free, first: -1,
 		budget: r.budget, reserved: pl.reserved}
 	if len(raw) > 0 {
-		if n, err := decodeCursor(r.cursor); err == nil {
+		if n, err := slsapi.CursorNumber(r.cursor); err == nil {
 			b.first = n
 		}
 		select {
@@ -301,58 +284,40 @@ func (r *Reader) account(b *Batch, answer int64) {
 
 // describe turns an SDK error into one that names the SLS error code, the
 // endpoint, the shard and the cursor, and never the credentials.
-func (r *Reader) describe(ctx context.Context, pl *pull, err error) error {
+func (r *Reader) describe(ctx context.Context, call *slsapi.Call, err error) error {
 	where := fmt.Sprintf("pull logs from project %s logstore %s shard %d at cursor %s",
 		r.rng.Project, r.rng.Logstore, r.rng.Shard, r.cursor)
+	if call == nil {
+		call = &slsapi.Call{}
+	}
 	switch {
-	case pl != nil && pl.refused != nil:
-		return fmt.Errorf("%s: %w", where, pl.refused)
+	case call.Refused() != nil:
+		return fmt.Errorf("%s: %w", where, call.Refused())
 	case ctx.Err() != nil:
 		cause := ""
-		if pl != nil && pl.netErr != nil && !errors.Is(pl.netErr, context.Canceled) && !errors.Is(pl.netErr, context.DeadlineExceeded) {
-			cause = fmt.Sprintf(" (last network error from %s: %v)", r.rng.Endpoint, netCause(pl.netErr))
+		if ne := call.NetErr(); ne != nil && !errors.Is(ne, context.Canceled) && !errors.Is(ne, context.DeadlineExceeded) {
+			cause = fmt.Sprintf(" (last network error from %s: %v)", r.rng.Endpoint, slsapi.NetCause(ne))
 		}
 		return fmt.Errorf("%s: stopped before the invocation deadline%s: %w", where, cause, ctx.Err())
-	case pl != nil && pl.netErr != nil:
+	case call.NetErr() != nil:
 		return fmt.Errorf("%s: SLS endpoint %s unreachable: %v (gave up after retrying for %s)",
-			where, r.rng.Endpoint, netCause(pl.netErr), r.client.RetryTimeOut.Round(time.Millisecond))
+			where, r.rng.Endpoint, slsapi.NetCause(call.NetErr()), r.client.RetryTimeOut.Round(time.Millisecond))
 	}
-	return DescribeError(where, err)
+	return slsapi.Describe(where, err)
 }
 
-// netCause strips the request URL (long, and of no help) from a network
-// error.
-func netCause(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+// callTransport attaches the current Next call's context (its deadline,
+// its cancellation and its slsapi.Call) to every request the SDK makes:
+// the SDK takes no context of its own.
+type callTransport struct {
+	base *slsapi.Transport
+	call atomic.Pointer[context.Context]
+}
+
+func (t *callTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := context.Background()
+	if c := t.call.Load(); c != nil {
+		ctx = *c
 	}
-	return err
+	return t.base.RoundTrip(r.WithContext(ctx))
 }
-
-// DescribeError names the SLS error code of a failed SDK call, the HTTP
-// status and the request id, and never the credentials.
-func DescribeError(what string, err error) error {
-	var slsErr *sls.Error
-	var badResp *sls.BadResponseError
-	switch {
-	case errors.As(err, &slsErr):
-		if slsErr.HTTPCode <= 0 {
-			return fmt.Errorf("%s: %s", what, slsErr.Message)
-		}
-		return fmt.Errorf("%s: SLS error %s (HTTP %d): %s (request id %s): %w",
-			what, slsErr.Code, slsErr.HTTPCode, slsErr.Message, slsErr.RequestID, &CodeError{Code: slsErr.Code, HTTPStatus: int(slsErr.HTTPCode)})
-	case errors.As(err, &badResp):
-		return fmt.Errorf("%s: unexpected SLS answer (HTTP %d)", what, badResp.HTTPCode)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// CodeError carries the SLS error code of a failed request, so that callers
-// can tell, for example, InvalidCursor from Unauthorized.
-type CodeError struct {
-	Code       string
-	HTTPStatus int
-}
-
-func (e *CodeError) Error() string { return e.Code }

@@ -12,6 +12,7 @@ import (
 
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -126,7 +127,7 @@ func TestErrorsNameTheSLSCode(t *testing.T) {
 			rng, creds := rng, sts
 			tc.mutate(&rng, &creds)
 			_, err := newTestReader(rng, creds, Options{}).Next(t.Context())
-			var ce *CodeError
+			var ce *slsapi.CodeError
 			if !errors.As(err, &ce) || ce.Code != tc.code {
 				t.Fatalf("error %v, want SLS code %s", err, tc.code)
 			}
@@ -174,7 +175,7 @@ var local = func() trust.Endpoints {
 	return e
 }()
 
-var testTransport = NewTransport(local)
+var testTransport = slsapi.NewTransport(local)
 
 func newTestReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 	if opts.Transport == nil {

@@ -94,7 +94,7 @@ func (e *env) appendGroups(t *testing.T, first, groups, perGroup int, at time.Ti
 func (e *env) consumeConfig() config.Consume {
 	return config.Consume{
 		Endpoint: e.endpoint, Project: project, Logstore: logstore, Group: "siem", Name: "metrics-a",
-		CursorPosition: config.CursorBegin, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
+		Start: config.CursorStart{Position: config.CursorBegin}, HeartbeatInterval: time.Second, HeartbeatTimeout: 3 * time.Second,
 		CheckpointInterval: 0, FetchInterval: 10 * time.Millisecond, StopTimeout: 10 * time.Second,
 		Credentials: secret.Credentials{AccessKeyID: testAK, AccessKeySecret: secretV},
 	}
@@ -112,10 +112,10 @@ func (e *env) atEnd(t *testing.T) bool {
 func newShipper(t *testing.T, addr string) *ship.Shipper {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
 			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,10 +69,10 @@ func TestMetricsLabelARELPRefusalAck(t *testing.T) {
 	e := newEnv(t)
 	e.appendGroups(t, 0, 3, 4, time.Now())
 	host, port, _ := net.SplitHostPort(refusingRELP(t))
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_PROTOCOL": "relp",
 			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,10 @@ func BenchmarkShipRange(b *testing.B) {
 		}
 	}()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"sls2siem/internal/ledger"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/transport"
 	"sls2siem/internal/trigger"
 	"sls2siem/internal/trust"
@@ -75,7 +76,7 @@ func LogOutcome(ctx context.Context, log *slog.Logger, msgOK, msgErr string, att
 type Shipper struct {
 	cfg    config.Config
 	log    *slog.Logger
-	sls    *logstore.Transport
+	sls    *slsapi.Transport
 	budget *logstore.Budget
 	pool   *transport.Pool
 	// dl writes the dead-letter records (nil without
@@ -94,22 +95,11 @@ func WithDial(dial func(ctx context.Context, network, address string) (net.Conn,
 
 // New returns a Shipper for cfg.
 func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
-	s := cfg.Syslog
 	var dl *deadletter.Writer
 	if cfg.DeadLetterLogstore != "" {
 		dl = deadletter.NewWriter(cfg.DeadLetterLogstore)
 	}
-	tc := transport.Config{
-		Network:      s.Protocol,
-		Address:      s.Address(),
-		Framing:      s.Framing,
-		RELPWindow:   s.RELPWindow,
-		Software:     "sls2siem,1,https://github.com/sls2siem",
-		DialTimeout:  s.DialTimeout,
-		WriteTimeout: s.WriteTimeout,
-		IdleTimeout:  s.IdleTimeout,
-		TLS:          s.TLS,
-	}
+	tc := cfg.Syslog.Transport
 	for _, o := range opts {
 		o(&tc)
 	}
@@ -117,7 +107,7 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 		dl:     dl,
 		cfg:    cfg,
 		log:    log,
-		sls:    logstore.NewTransport(cfg.Endpoints),
+		sls:    slsapi.NewTransport(cfg.Endpoints),
 		budget: logstore.NewBudget(cfg.BatchMemory),
 		pool:   transport.NewPool(tc),
 	}
@@ -125,7 +115,7 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 
 // SLSTransport is the instance's SLS HTTP transport, for the consumer
 // library's requests.
-func (s *Shipper) SLSTransport() *logstore.Transport { return s.sls }
+func (s *Shipper) SLSTransport() *slsapi.Transport { return s.sls }
 
 func (s *Shipper) newEncoder() *format.Encoder { return format.NewEncoder(s.cfg.Format) }
 
@@ -244,21 +234,34 @@ func (s *Shipper) deadLetter(ctx context.Context, ev trigger.Event, inv Invocati
 		BeginCursor: src.BeginCursor, EndCursor: src.EndCursor, CursorTime: ev.CursorTime, RequestID: inv.RequestID,
 		LogsWritten: sum.Logs + sum.Unconfirmed, LogsConfirmed: sum.Logs,
 	}
-	client := deadletter.Client{Transport: s.sls, Endpoint: src.Endpoint, Creds: inv.Credentials}
+	client, cerr := slsapi.New(src.Endpoint, inv.Credentials, s.sls)
 	if shipErr == nil {
-		if _, werr := s.dl.Resolved(wctx, client, rec); werr != nil {
+		if _, werr := resolved(wctx, s.dl, client, cerr, rec); werr != nil {
 			s.log.Warn("the range was shipped but its resolved dead-letter record could not be written: redrive may ship it again",
 				"logstore", s.dl.Logstore, "error", werr.Error())
 		}
 		return nil
 	}
 	rec.Error = deadletter.Scrub(shipErr.Error(), inv.Credentials)
-	if werr := s.dl.Failed(wctx, client, rec); werr != nil {
+	werr := cerr
+	if werr == nil {
+		werr = s.dl.Failed(wctx, client, rec)
+	}
+	if werr != nil {
 		return fmt.Errorf("%w; and the range could not be dead-lettered to %s=%s either, so nothing records it for redrive: %v",
 			shipErr, config.VarShipDeadLetterLogstore, s.dl.Logstore, werr)
 	}
 	sum.DeadLettered = true
 	return fmt.Errorf("%w; the range was dead-lettered to logstore %s for sls2siem redrive", shipErr, s.dl.Logstore)
+}
+
+// resolved writes the resolved record of rec with client (or fails with
+// cerr, why there is no client).
+func resolved(ctx context.Context, w *deadletter.Writer, client *slsapi.Client, cerr error, rec deadletter.Record) (bool, error) {
+	if cerr != nil {
+		return false, cerr
+	}
+	return w.Resolved(ctx, client, rec)
 }
 
 // deadLetterTimeout bounds a dead-letter write without a deadline.
@@ -409,6 +412,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // of time.
 func (s *Shipper) deadlineHint(ctx context.Context, err error) error {
 	dl, ok := ctx.Deadline()
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return err // stopped, not by the deadline
+	}
 	if ctx.Err() != nil || ok && !time.Now().Before(dl) {
 		return fmt.Errorf("%w (stopped %s before the invocation's deadline, %s)", err, s.cfg.DeadlineMargin, config.VarDeadlineMargin)
 	}

@@ -136,13 +136,13 @@ func setupTo(t *testing.T, groups, logsPerGroup, port int, extra map[string]stri
 	}
 	begin, _ := emu.Cursor("proj", "store", 0, "begin")
 	end, _ := emu.Cursor("proj", "store", 0, "end")
-	cfg, err := config.Parse(func(k string) string {
+	cfg, err := config.Load(func(k string) string {
 		if v, ok := extra[k]; ok {
 			return v
 		}
 		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3",
 			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
-	})
+	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,24 +14,19 @@
 package status
 
 import (
-	"encoding/base64"
-	"fmt"
-	"sort"
-	"strconv"
+	"context"
 	"time"
 
-	sls "github.com/aliyun/aliyun-log-go-sdk"
-
-	"sls2siem/internal/logstore"
+	"sls2siem/internal/slsapi"
 )
 
-// Client is the part of the SDK's client the report reads with;
-// *sls.Client implements it.
+// Client is the part of the SLS API the report reads with;
+// *slsapi.Client implements it. Its errors say what was asked.
 type Client interface {
-	ListShards(project, logstore string) ([]*sls.Shard, error)
-	GetCheckpoint(project, logstore, group string) ([]*sls.ConsumerGroupCheckPoint, error)
-	GetCursor(project, logstore string, shardID int, from string) (string, error)
-	GetCursorTime(project, logstore string, shardID int, cursor string) (time.Time, error)
+	Shards(ctx context.Context, project, logstore string) ([]slsapi.Shard, error)
+	Checkpoints(ctx context.Context, project, logstore, group string) ([]slsapi.Checkpoint, error)
+	GetCursor(ctx context.Context, project, logstore string, shard int, from string) (string, error)
+	GetCursorTime(ctx context.Context, project, logstore string, shard int, cursor string) (time.Time, error)
 }
 
 // Position is where a cursor stands in its shard.
@@ -58,48 +53,24 @@ func (p Position) Lag(now time.Time) time.Duration {
 
 // Locate finds where cursor stands in the shard: the shard's end and,
 // unless cursor is the end, the receive time at cursor.
-func Locate(c Client, project, logstoreName string, shard int, cursor string) (Position, error) {
-	where := fmt.Sprintf("shard %d of project %s logstore %s", shard, project, logstoreName)
+func Locate(ctx context.Context, c Client, project, logstoreName string, shard int, cursor string) (Position, error) {
 	p := Position{Cursor: cursor}
 	var err error
-	if p.EndCursor, err = c.GetCursor(project, logstoreName, shard, "end"); err != nil {
-		return p, logstore.DescribeError("get the end cursor of "+where, err)
+	if p.EndCursor, err = c.GetCursor(ctx, project, logstoreName, shard, "end"); err != nil {
+		return p, err
 	}
-	if p.EndTime, err = c.GetCursorTime(project, logstoreName, shard, p.EndCursor); err != nil {
-		return p, logstore.DescribeError("get the receive time at the end of "+where, err)
+	if p.EndTime, err = c.GetCursorTime(ctx, project, logstoreName, shard, p.EndCursor); err != nil {
+		return p, err
 	}
 	p.CaughtUp = cursor == p.EndCursor
 	p.At = p.EndTime
 	if !p.CaughtUp {
-		if p.At, err = c.GetCursorTime(project, logstoreName, shard, cursor); err != nil {
-			return p, logstore.DescribeError(fmt.Sprintf("get the receive time at cursor %s of %s", cursor, where), err)
+		if p.At, err = c.GetCursorTime(ctx, project, logstoreName, shard, cursor); err != nil {
+			return p, err
 		}
 	}
-	p.Behind, p.BehindKnown = Distance(cursor, p.EndCursor)
+	p.Behind, p.BehindKnown = slsapi.Distance(cursor, p.EndCursor)
 	return p, nil
-}
-
-// Distance is how many log groups lie from cursor a to cursor b, when both
-// are sequence cursors (base64 of a decimal number) and b is not before a.
-func Distance(a, b string) (int64, bool) {
-	na, ok := sequence(a)
-	if !ok {
-		return 0, false
-	}
-	nb, ok := sequence(b)
-	if !ok || nb < na {
-		return 0, false
-	}
-	return nb - na, true
-}
-
-func sequence(c string) (int64, bool) {
-	raw, err := base64.StdEncoding.DecodeString(c)
-	if err != nil || len(raw) == 0 || len(raw) > 19 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
-	return n, err == nil && n >= 0
 }
 
 // Shard is one shard's line of the report.
@@ -137,62 +108,64 @@ type Report struct {
 
 // Read builds the report of group over project/logstore at now. An unknown
 // project, logstore or group fails with the SLS error code.
-func Read(c Client, project, logstoreName, group string, now time.Time) (Report, error) {
+func Read(ctx context.Context, c Client, project, logstoreName, group string, now time.Time) (Report, error) {
 	r := Report{Project: project, Logstore: logstoreName, Group: group, Time: now.UTC(), Shards: []Shard{}}
-	where := fmt.Sprintf("project %s logstore %s", project, logstoreName)
-	shards, err := c.ListShards(project, logstoreName)
+	shards, err := c.Shards(ctx, project, logstoreName)
 	if err != nil {
-		return r, logstore.DescribeError("list the shards of "+where, err)
+		return r, err
 	}
-	cps, err := c.GetCheckpoint(project, logstoreName, group)
+	cps, err := c.Checkpoints(ctx, project, logstoreName, group)
 	if err != nil {
-		return r, logstore.DescribeError(fmt.Sprintf("read the checkpoints of consumer group %s of %s", group, where), err)
+		return r, err
 	}
-	byShard := map[int]*sls.ConsumerGroupCheckPoint{}
+	byShard := map[int]slsapi.Checkpoint{}
 	for _, cp := range cps {
-		byShard[cp.ShardID] = cp
+		byShard[cp.Shard] = cp
 	}
-	sort.Slice(shards, func(i, j int) bool { return shards[i].ShardID < shards[j].ShardID })
 	for _, sh := range shards {
-		line := Shard{Shard: sh.ShardID, Status: sh.Status}
-		cursor := ""
-		if cp := byShard[sh.ShardID]; cp != nil {
-			cursor, line.Consumer = cp.CheckPoint, cp.Consumer
-			if cp.UpdateTime > 0 {
-				saved := time.UnixMicro(cp.UpdateTime).UTC()
-				line.CheckpointSaved = &saved
-			}
-		}
-		line.Checkpoint = cursor
-		if cursor == "" {
-			// Only the end matters: no consumer has delivered from it.
-			end, err := c.GetCursor(project, logstoreName, sh.ShardID, "end")
-			if err != nil {
-				return r, logstore.DescribeError(fmt.Sprintf("get the end cursor of shard %d of %s", sh.ShardID, where), err)
-			}
-			line.EndCursor = end
-			if line.EndTime, err = c.GetCursorTime(project, logstoreName, sh.ShardID, end); err != nil {
-				return r, logstore.DescribeError(fmt.Sprintf("get the receive time at the end of shard %d of %s", sh.ShardID, where), err)
-			}
-			line.EndTime = line.EndTime.UTC()
-			r.Shards = append(r.Shards, line)
-			continue
-		}
-		pos, err := Locate(c, project, logstoreName, sh.ShardID, cursor)
+		line, err := readShard(ctx, c, project, logstoreName, sh, byShard[sh.ID], now)
 		if err != nil {
 			return r, err
-		}
-		at := pos.At.UTC()
-		lag := pos.Lag(now).Seconds()
-		line.CheckpointTime, line.LagSeconds = &at, &lag
-		line.EndCursor, line.EndTime = pos.EndCursor, pos.EndTime.UTC()
-		if pos.BehindKnown {
-			behind := pos.Behind
-			line.BehindLogGroups = &behind
 		}
 		r.Shards = append(r.Shards, line)
 	}
 	return r, nil
+}
+
+// readShard is one shard's line: where its checkpoint cp stands ("" when
+// the group has none for it).
+func readShard(ctx context.Context, c Client, project, logstoreName string, sh slsapi.Shard, cp slsapi.Checkpoint, now time.Time) (Shard, error) {
+	line := Shard{Shard: sh.ID, Status: sh.Status, Checkpoint: cp.Cursor, Consumer: cp.Consumer}
+	if !cp.Saved.IsZero() {
+		saved := cp.Saved
+		line.CheckpointSaved = &saved
+	}
+	if cp.Cursor == "" {
+		// Only the end matters: no consumer has delivered from it.
+		end, err := c.GetCursor(ctx, project, logstoreName, sh.ID, "end")
+		if err != nil {
+			return line, err
+		}
+		line.EndCursor = end
+		if line.EndTime, err = c.GetCursorTime(ctx, project, logstoreName, sh.ID, end); err != nil {
+			return line, err
+		}
+		line.EndTime = line.EndTime.UTC()
+		return line, nil
+	}
+	pos, err := Locate(ctx, c, project, logstoreName, sh.ID, cp.Cursor)
+	if err != nil {
+		return line, err
+	}
+	at := pos.At.UTC()
+	lag := pos.Lag(now).Seconds()
+	line.CheckpointTime, line.LagSeconds = &at, &lag
+	line.EndCursor, line.EndTime = pos.EndCursor, pos.EndTime.UTC()
+	if pos.BehindKnown {
+		behind := pos.Behind
+		line.BehindLogGroups = &behind
+	}
+	return line, nil
 }
 
 // MaxLag returns the largest lag of the report's shards with a checkpoint.

@@ -11,8 +11,8 @@ import (
 
 	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/slsemu"
-	"sls2siem/internal/logstore"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/status"
 )
 
@@ -29,7 +29,7 @@ const (
 
 type cloud struct {
 	emu    *slsemu.Server
-	client *sls.Client
+	client *slsapi.Client
 	// received[shard][i] is the receive time of the shard's group i.
 	received map[int][]time.Time
 }
@@ -46,8 +46,11 @@ func newCloud(t *testing.T, shards int) *cloud {
 	if err := c.emu.CreateLogstore(project, store, shards); err != nil {
 		t.Fatal(err)
 	}
-	c.client = status.NewClient(endpoint, secret.Credentials{AccessKeyID: ak, AccessKeySecret: akSecret},
-		logstore.NewTransport(localcloud.LocalEndpoints))
+	c.client, err = slsapi.New(endpoint, secret.Credentials{AccessKeyID: ak, AccessKeySecret: akSecret},
+		slsapi.NewTransport(localcloud.LocalEndpoints))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -74,16 +77,16 @@ func TestReadAgainstCheckpointsSet(t *testing.T) {
 	}
 	// Shard 0: checkpoint after 4 of its 10 groups; shard 1: at its end;
 	// shard 2: empty, no checkpoint.
-	if err := c.client.CreateConsumerGroup(project, store, sls.ConsumerGroup{ConsumerGroupName: group, Timeout: 10}); err != nil {
+	if err := c.client.EnsureGroup(t.Context(), project, store, group, 10); err != nil {
 		t.Fatal(err)
 	}
 	for shard, cp := range map[int]string{0: cursor(4), 1: cursor(10)} {
-		if err := c.client.UpdateCheckpoint(project, store, group, "", shard, cp, true); err != nil {
+		if err := c.client.SaveCheckpoint(t.Context(), project, store, group, shard, cp); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now()
-	r, err := status.Read(c.client, project, store, group, now)
+	r, err := status.Read(t.Context(), c.client, project, store, group, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,27 +141,9 @@ func TestReadNamesTheSLSError(t *testing.T) {
 		{store, "nobody", "ConsumerGroupNotExist (HTTP 404)"},
 		{"missing-store", group, "LogStoreNotExist (HTTP 404)"},
 	} {
-		_, err := status.Read(c.client, project, tc.logstore, tc.group, time.Now())
+		_, err := status.Read(t.Context(), c.client, project, tc.logstore, tc.group, time.Now())
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.logstore) {
 			t.Errorf("%s/%s: %v, want an error naming %s", tc.logstore, tc.group, err, tc.want)
-		}
-	}
-}
-
-func TestDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b  string
-		n     int64
-		known bool
-	}{
-		{cursor(3), cursor(10), 7, true},
-		{cursor(10), cursor(10), 0, true},
-		{cursor(10), cursor(3), 0, false},
-		{"not-base64!", cursor(3), 0, false},
-		{"aGVsbG8=", cursor(3), 0, false}, // base64 of "hello"
-	} {
-		if n, known := status.Distance(tc.a, tc.b); n != tc.n || known != tc.known {
-			t.Errorf("Distance(%s, %s) = %d, %v; want %d, %v", tc.a, tc.b, n, known, tc.n, tc.known)
 		}
 	}
 }

@@ -3,30 +3,10 @@ package status
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"text/tabwriter"
 	"time"
-
-	sls "github.com/aliyun/aliyun-log-go-sdk"
-
-	"sls2siem/internal/secret"
 )
-
-// NewClient returns an SDK client for endpoint signing with creds, whose
-// requests go through rt (the SLS transport that enforces
-// SLS_ALLOWED_ENDPOINTS).
-func NewClient(endpoint string, creds secret.Credentials, rt http.RoundTripper) *sls.Client {
-	const timeout = 30 * time.Second
-	client := &sls.Client{
-		Endpoint:       endpoint,
-		UserAgent:      "sls2siem",
-		RequestTimeOut: timeout,
-		RetryTimeOut:   timeout,
-		HTTPClient:     &http.Client{Transport: rt, Timeout: timeout},
-	}
-	return client.WithCredentialsProvider(sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
-}
 
 // WriteTable writes the report as a table for a person: one line per
 // shard, times in UTC to the second, the lag rounded to the second.

@@ -58,7 +58,7 @@ func checkPattern(p string) error {
 		return errors.New("has a port: a pattern matches the host whatever its port")
 	case strings.Contains(host, "*"):
 		return errors.New("has a wildcard that is not a leading \"*.\"")
-	case !validHostName(host):
+	case !ValidHostName(host):
 		return errors.New("is not a host name")
 	case host != p && !strings.Contains(host, "."):
 		return errors.New("wildcards a top-level domain: want at least *.example.com")
@@ -144,7 +144,7 @@ func parseEndpoint(raw string) (*url.URL, error) {
 		return nil, errors.New("has a path, query or fragment: want scheme://host[:port] only")
 	}
 	host := u.Hostname()
-	if net.ParseIP(host) == nil && !validHostName(strings.ToLower(host)) {
+	if net.ParseIP(host) == nil && !ValidHostName(strings.ToLower(host)) {
 		return nil, errors.New("host is not a valid host name or IP address")
 	}
 	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
@@ -156,9 +156,11 @@ func parseEndpoint(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// validHostName checks DNS syntax: dot-separated labels of 1–63 letters,
-// digits and '-', not starting or ending with '-', 253 characters at most.
-func validHostName(h string) bool {
+// ValidHostName checks a host name, the one rule of sls2siem for SLS
+// endpoints, the syslog receiver and listen addresses alike (RFC 1123):
+// dot-separated labels of 1–63 letters, digits and '-', not starting or
+// ending with '-', 253 characters at most.
+func ValidHostName(h string) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}

@@ -275,7 +275,7 @@ func (w *world) config() (config.Config, error) {
 	default:
 		env["SYSLOG_RELP_WINDOW"] = strconv.Itoa(sc.Window)
 	}
-	return config.Parse(func(k string) string { return env[k] })
+	return config.Load(func(k string) string { return env[k] }, config.UseTrigger)
 }
 
 // run ships the schedule's ranges, like the SLS trigger invoking the

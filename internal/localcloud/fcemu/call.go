@@ -17,6 +17,10 @@ type Result struct {
 	Payload   []byte         // the function's response body
 	Err       *FunctionError // the function's error, nil on success
 	Duration  time.Duration  // from delivery to the answer
+	// StatusCode is the HTTP status a custom runtime answered with (0 for
+	// go1 and timeouts). FC documents 200 for success and 404 for failure
+	// (Event handlers, https://www.alibabacloud.com/help/en/fc/user-guide/event-handlers-1).
+	StatusCode int
 }
 
 // FunctionError is an error reported by the function itself (or a timeout).
@@ -74,6 +78,8 @@ type call struct {
 	body    []byte
 	header  http.Header // x-fc-* headers, without the deadline
 	timeout time.Duration
+	// deadlineHeader: deliver adds x-fc-function-deadline.
+	deadlineHeader bool
 
 	delivered chan struct{} // closed when the function gets the call
 	answered  chan struct{} // closed when the function answers
@@ -87,24 +93,26 @@ type call struct {
 	payload    []byte
 	ferr       *FunctionError
 	infraErr   error // the call could not be completed (transport failure)
+	status     int   // custom runtime: the answer's HTTP status
 	doneAt     time.Time
 }
 
-func newCall(typ funcType, body []byte, header http.Header, timeout time.Duration) *call {
+func newCall(typ funcType, body []byte, header http.Header, timeout time.Duration, deadlineHeader bool) *call {
 	return &call{
-		id:        newRequestID(),
-		typ:       typ,
-		body:      body,
-		header:    header,
-		timeout:   timeout,
-		delivered: make(chan struct{}),
-		answered:  make(chan struct{}),
-		abandon:   make(chan struct{}),
+		id:             newRequestID(),
+		typ:            typ,
+		body:           body,
+		header:         header,
+		timeout:        timeout,
+		deadlineHeader: deadlineHeader,
+		delivered:      make(chan struct{}),
+		answered:       make(chan struct{}),
+		abandon:        make(chan struct{}),
 	}
 }
 
 // deliver marks the call as handed to the function and returns the headers to
-// send with it, including the deadline.
+// send with it, with the request id and (if the terms send it) the deadline.
 func (c *call) deliver() http.Header {
 	c.once.Do(func() {
 		c.sentAt = time.Now()
@@ -113,16 +121,23 @@ func (c *call) deliver() http.Header {
 	})
 	h := c.header.Clone()
 	h.Set("x-fc-request-id", c.id)
-	h.Set("x-fc-function-deadline", strconv.FormatInt(c.deadline.UnixMilli(), 10))
+	if c.deadlineHeader {
+		h.Set("x-fc-function-deadline", strconv.FormatInt(c.deadline.UnixMilli(), 10))
+	}
 	return h
 }
 
 // answer records the function's answer, or the transport failure infraErr.
 // Only the first answer counts; it reports whether this one did.
 func (c *call) answer(payload []byte, ferr *FunctionError, infraErr error) bool {
+	return c.answerHTTP(0, payload, ferr, infraErr)
+}
+
+// answerHTTP is answer with the HTTP status of a custom runtime's answer.
+func (c *call) answerHTTP(status int, payload []byte, ferr *FunctionError, infraErr error) bool {
 	ok := false
 	c.answerOnce.Do(func() {
-		c.payload, c.ferr, c.infraErr, c.doneAt = payload, ferr, infraErr, time.Now()
+		c.status, c.payload, c.ferr, c.infraErr, c.doneAt = status, payload, ferr, infraErr, time.Now()
 		close(c.answered)
 		ok = true
 	})
@@ -131,7 +146,7 @@ func (c *call) answer(payload []byte, ferr *FunctionError, infraErr error) bool 
 
 // result builds the Result of an answered call.
 func (c *call) result() *Result {
-	return &Result{RequestID: c.id, Payload: c.payload, Err: c.ferr, Duration: c.doneAt.Sub(c.sentAt)}
+	return &Result{RequestID: c.id, Payload: c.payload, Err: c.ferr, Duration: c.doneAt.Sub(c.sentAt), StatusCode: c.status}
 }
 
 // newRequestID returns a random UUID-shaped (version 4) request id.

@@ -60,6 +60,15 @@ type Config struct {
 	// ready (custom: the port accepts; go1: the first runtime API call).
 	// Default 120s, like FC.
 	ReadyTimeout time.Duration
+
+	// Terms selects where the emulator holds the function to FC 3.0's
+	// documented contract rather than to its own kinder defaults; the zero
+	// value keeps the defaults (terms.go).
+	Terms Terms
+
+	// Lifecycle is the function's instanceLifecycleConfig as s.yaml
+	// configures it. It matters only with Terms.Hooks = HooksConfigured.
+	Lifecycle Lifecycle
 }
 
 const (
@@ -107,6 +116,22 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Port < 0 || cfg.Port > 65535 {
 		return cfg, fmt.Errorf("fcemu: invalid port %d", cfg.Port)
 	}
+	if err := cfg.Terms.validate(); err != nil {
+		return cfg, err
+	}
+	if cfg.Terms.DocumentedEnv {
+		if err := checkEnv(cfg.Env); err != nil {
+			return cfg, err
+		}
+	}
+	for _, h := range []*Hook{cfg.Lifecycle.Initializer, cfg.Lifecycle.PreStop} {
+		if h != nil && h.Timeout < 0 {
+			return cfg, fmt.Errorf("fcemu: negative lifecycle hook timeout %v", h.Timeout)
+		}
+	}
+	if cfg.Terms.Freeze.Hold < 0 {
+		return cfg, fmt.Errorf("fcemu: negative freeze hold %v", cfg.Terms.Freeze.Hold)
+	}
 	return cfg, nil
 }
 
@@ -116,7 +141,7 @@ func (cfg Config) timeoutSeconds() int {
 	return max(s, 1)
 }
 
-// timeoutMessage is FC's message for a timed-out invocation.
-func (cfg Config) timeoutMessage() string {
-	return "Function timed out after " + strconv.FormatFloat(cfg.Timeout.Seconds(), 'f', -1, 64) + " seconds"
+// timeoutMessage is FC's message for a call timed out after d.
+func timeoutMessage(d time.Duration) string {
+	return "Function timed out after " + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " seconds"
 }

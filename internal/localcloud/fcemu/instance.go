@@ -2,6 +2,7 @@ package fcemu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -76,7 +77,7 @@ func (i *Instance) InvokeWithHeaders(ctx context.Context, event []byte, extra ht
 			release()
 			return nil, err
 		}
-		c := newCall(typeHandler, event, i.header(typeHandler, extra), i.cfg.Timeout)
+		c := newCall(typeHandler, event, i.header(typeHandler, extra), i.cfg.Timeout, i.deadlineHeader())
 		o, err := i.await(ctx, p, c, release)
 		if err != nil {
 			return nil, err
@@ -90,7 +91,8 @@ func (i *Instance) InvokeWithHeaders(ctx context.Context, event []byte, extra ht
 }
 
 // PreFreeze calls the function's pre-freeze hook. It does nothing when no
-// process is running or the function has no such hook.
+// process is running or the function has no such hook, and under
+// HooksConfigured, as FC 3.0 has no pre-freeze hook.
 func (i *Instance) PreFreeze(ctx context.Context) error {
 	i.mu.Lock()
 	p, stopped := i.proc, i.stopped
@@ -98,14 +100,15 @@ func (i *Instance) PreFreeze(ctx context.Context) error {
 	if stopped {
 		return ErrStopped
 	}
-	if p == nil || p.gone() {
+	if p == nil || p.gone() || i.cfg.Terms.Hooks == HooksConfigured {
 		return nil
 	}
 	return i.lifecycle(ctx, p, typePreFreeze)
 }
 
-// Stop calls the pre-stop hook, sends SIGTERM, kills the process if it has
-// not exited after a grace period (5s, or when ctx ends) and waits for it.
+// Stop calls the pre-stop hook (under HooksConfigured, only if configured),
+// thaws a frozen process, sends SIGTERM, kills the process if it has not
+// exited after a grace period (5s, or when ctx ends) and waits for it.
 // The process is always stopped; the error reports a failed pre-stop hook.
 // Invocations still in flight fail with ErrProcessExited; later ones with
 // ErrStopped.
@@ -127,6 +130,7 @@ func (i *Instance) Stop(ctx context.Context) error {
 	var hookErr error
 	if !p.gone() {
 		hookErr = i.lifecycle(ctx, p, typePreStop)
+		p.thaw()
 		p.terminate("instance stopped")
 		t := time.NewTimer(stopGrace)
 		select {
@@ -203,9 +207,22 @@ func (i *Instance) spawn(ctx context.Context) (*process, error) {
 	return p, nil
 }
 
-// lifecycle runs hook typ on p. A hook the function lacks is not an error.
+// lifecycle runs hook typ on p. Under HooksAll every hook is called and a
+// hook the function lacks is not an error; under HooksConfigured only a
+// configured hook is called, with its own timeout, and any failure counts.
 func (i *Instance) lifecycle(ctx context.Context, p *process, typ funcType) error {
-	c := newCall(typ, nil, i.header(typ, nil), i.cfg.Timeout)
+	timeout := i.cfg.Timeout
+	strict := i.cfg.Terms.Hooks == HooksConfigured
+	if strict {
+		h := i.cfg.Lifecycle.hook(typ)
+		if h == nil {
+			return nil
+		}
+		if h.Timeout > 0 {
+			timeout = h.Timeout
+		}
+	}
+	c := newCall(typ, nil, i.header(typ, nil), timeout, i.deadlineHeader())
 	o, err := i.await(ctx, p, c, func() {})
 	if err != nil {
 		return err
@@ -213,7 +230,7 @@ func (i *Instance) lifecycle(ctx context.Context, p *process, typ funcType) erro
 	if o.err != nil {
 		return o.err
 	}
-	if e := o.res.Err; e != nil && !missingHook(e) {
+	if e := o.res.Err; e != nil && (strict || !missingHook(e)) {
 		return fmt.Errorf("fcemu: %s hook: %w", typ, e)
 	}
 	return nil
@@ -236,9 +253,20 @@ type outcome struct {
 
 // await runs c on p and waits for its outcome or for ctx. When ctx ends
 // first, the call is abandoned and release runs once the outcome is known.
+// A frozen process is thawed first (terms.go: Freeze), and frozen again
+// once no invocation is in flight (not after a hook: an initializer is
+// followed by the invocation that started the instance).
 func (i *Instance) await(ctx context.Context, p *process, c *call, release func()) (outcome, error) {
+	if err := i.begin(ctx, p); err != nil {
+		release()
+		return outcome{}, fmt.Errorf("fcemu: %s %s: %w", c.typ, c.id, err)
+	}
 	ch := make(chan outcome, 1)
-	go func() { ch <- i.supervise(p, c) }()
+	go func() {
+		o := i.supervise(p, c)
+		i.end(p, c.typ == typeHandler)
+		ch <- o
+	}()
 	select {
 	case o := <-ch:
 		return o, nil
@@ -287,7 +315,7 @@ func (i *Instance) supervise(p *process, c *call) outcome {
 			p.kill(fmt.Sprintf("%s %s timed out", c.typ, c.id))
 			return outcome{res: &Result{
 				RequestID: c.id,
-				Err:       &FunctionError{Type: TypeFunctionTimeout, Message: i.cfg.timeoutMessage()},
+				Err:       &FunctionError{Type: TypeFunctionTimeout, Message: timeoutMessage(c.timeout)},
 				Duration:  time.Since(c.sentAt),
 			}}
 		}
@@ -306,8 +334,19 @@ func (i *Instance) supervise(p *process, c *call) outcome {
 		case <-p.done:
 			return outcome{err: p.exitError(c, true)}
 		case <-t.C:
-			return outcome{err: fmt.Errorf("fcemu: %s %s: %w", c.typ, c.id, c.infraErr)}
 		}
+		var ka *keepAliveError
+		if errors.As(c.infraErr, &ka) {
+			// The process lives but closed the connection FC kept alive:
+			// FC reports the invocation failed.
+			return outcome{res: &Result{
+				RequestID: c.id,
+				Err: &FunctionError{Type: typeUnhandled, Message: "Process exited unexpectedly before completing request: " + ka.Error() +
+					" (FC keeps connections to the function's HTTP server alive, across freezes, and requires the server to keep idle connections 15 minutes or more)"},
+				Duration: time.Since(c.sentAt),
+			}}
+		}
+		return outcome{err: fmt.Errorf("fcemu: %s %s: %w", c.typ, c.id, c.infraErr)}
 	}
 	return outcome{res: c.result()}
 }
@@ -336,7 +375,63 @@ func (i *Instance) header(typ funcType, extra http.Header) http.Header {
 			h[ck] = append([]string(nil), v...)
 		}
 	}
+	if cfg.Contract == ContractCustom {
+		cfg.Terms.Headers.filter(h)
+	}
 	return h
+}
+
+// deadlineHeader reports whether calls carry x-fc-function-deadline: on
+// the go1 runtime API always (fc-runtime-go-sdk requires it), on a custom
+// runtime unless the terms are documented headers only.
+func (i *Instance) deadlineHeader() bool {
+	return i.cfg.Contract == ContractGo1 || i.cfg.Terms.Headers.allows("X-Fc-Function-Deadline")
+}
+
+// begin counts a call in flight on p. If p is frozen, it waits until p has
+// been frozen for the terms' hold (or ctx ends), then thaws it.
+func (i *Instance) begin(ctx context.Context, p *process) error {
+	frozen, since := p.enter()
+	if !frozen {
+		return nil
+	}
+	if wait := time.Until(since.Add(i.cfg.Terms.Freeze.Hold)); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-p.done:
+		case <-ctx.Done():
+			p.leave()
+			return fmt.Errorf("wait for the frozen instance: %w", ctx.Err())
+		}
+	}
+	p.thaw()
+	return nil
+}
+
+// end counts a call done on p and, after an invocation (mayFreeze), freezes
+// p when it was the last call in flight and the terms freeze idle
+// instances.
+func (i *Instance) end(p *process, mayFreeze bool) {
+	if idle := p.leave(); !idle || !mayFreeze || !i.cfg.Terms.Freeze.Enabled {
+		return
+	}
+	i.mu.Lock()
+	stopped := i.stopped
+	i.mu.Unlock()
+	if !stopped {
+		p.freezeIfIdle()
+	}
+}
+
+// Frozen reports whether the running process is frozen (SIGSTOP) between
+// invocations.
+func (i *Instance) Frozen() bool {
+	i.mu.Lock()
+	p := i.proc
+	i.mu.Unlock()
+	return p != nil && p.isFrozen()
 }
 
 // PID returns the process id of the running function process, or 0 when

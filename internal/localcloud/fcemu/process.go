@@ -44,6 +44,63 @@ type process struct {
 	mu      sync.Mutex
 	reason  string // why the emulator killed it, if it did
 	waitErr error  // cmd.Wait's error, valid once done is closed
+
+	// Freezing (terms.go: Freeze).
+	fmu      sync.Mutex
+	inflight int       // calls begun and not yet done
+	frozen   bool      // the process group is stopped (SIGSTOP)
+	frozenAt time.Time // when it was stopped
+}
+
+// enter counts a call in flight and tells whether the process is frozen,
+// and since when.
+func (p *process) enter() (frozen bool, since time.Time) {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	p.inflight++
+	return p.frozen, p.frozenAt
+}
+
+// leave counts a call done and reports whether none is in flight.
+func (p *process) leave() (idle bool) {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	p.inflight--
+	return p.inflight == 0
+}
+
+// freezeIfIdle stops the process group if no call is in flight.
+func (p *process) freezeIfIdle() {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	if p.inflight > 0 || p.frozen || p.gone() {
+		return
+	}
+	if err := signalGroup(p.cmd.Process, syscall.SIGSTOP); err == nil {
+		// The freeze is complete once the process is stopped: callers (and
+		// tests) may rely on it when end returns.
+		waitStopped(p.cmd.Process.Pid)
+		p.frozen, p.frozenAt = true, time.Now()
+	}
+}
+
+// thaw continues a frozen process group.
+func (p *process) thaw() {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	if !p.frozen {
+		return
+	}
+	p.frozen = false
+	if !p.gone() {
+		_ = signalGroup(p.cmd.Process, syscall.SIGCONT)
+	}
+}
+
+func (p *process) isFrozen() bool {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	return p.frozen
 }
 
 // startProcess starts cfg.Binary under cfg.Contract.
@@ -64,7 +121,7 @@ func startProcess(cfg Config, out io.Writer) (*process, error) {
 				return nil, err
 			}
 		}
-		tr = newCustomRuntime(port)
+		tr = newCustomRuntime(port, cfg.Terms)
 	}
 
 	cmd := exec.Command(cfg.Binary, cfg.Args...)

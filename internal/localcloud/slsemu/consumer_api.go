@@ -199,7 +199,10 @@ func (s *Server) updateCheckpoint(rq *request) *apiError {
 		return errorf(400, codeInvalidShardCheckPoint, "shard checkpoint not encoded by base64")
 	}
 	consumer := rq.query.Get("consumer")
-	force := rq.query.Get("forceSuccess") == "true"
+	force, ok := queryBool(rq.query, "forceSuccess", false)
+	if !ok {
+		return errorf(400, codeParameterInvalid, "forceSuccess %q is not a boolean", rq.query.Get("forceSuccess"))
+	}
 	if consumer == "" && !force {
 		return errorf(400, codeParameterInvalid, "without a consumer, forceSuccess must be true")
 	}

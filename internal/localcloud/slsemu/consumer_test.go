@@ -231,7 +231,9 @@ type sdkConsumer struct {
 	groups map[int][]string // shard → topics consumed, in order
 }
 
-func startSDKConsumer(t *testing.T, addr, name string) *sdkConsumer {
+// startSDKConsumer starts a worker named name; each opt may change its
+// configuration (e.g. to sign with V4).
+func startSDKConsumer(t *testing.T, addr, name string, opts ...func(*consumer.LogHubConfig)) *sdkConsumer {
 	t.Helper()
 	sc := &sdkConsumer{groups: map[int][]string{}}
 	cfg := consumer.LogHubConfig{
@@ -243,6 +245,9 @@ func startSDKConsumer(t *testing.T, addr, name string) *sdkConsumer {
 		AutoCommitDisabled: true,
 		HTTPClient:         &http.Client{Transport: dialTo(t, addr), Timeout: 10 * time.Second},
 		Logger:             discardLogger{},
+	}
+	for _, opt := range opts {
+		opt(&cfg)
 	}
 	sc.worker = consumer.InitConsumerWorkerWithCheckpointTracker(cfg, func(shard int, gl *sls.LogGroupList, tr consumer.CheckPointTracker) (string, error) {
 		sc.mu.Lock()

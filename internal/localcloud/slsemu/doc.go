@@ -11,13 +11,21 @@
 //	PullLogs       GET  /logstores/{ls}/shards/{id}?type=logs&cursor=C&count=N[&end_cursor=E]
 //	PutLogs        POST /logstores/{ls}, /logstores/{ls}/shards/lb,
 //	                    /logstores/{ls}/shards/route?key=<hex>
+//	ListLogStores  GET  /logstores
+//	GetLogStore    GET  /logstores/{ls}
 //
-// The project is the first label of the request's Host header, as the SDK
-// sends "<project>.<endpoint>". Every request must carry a valid signature
-// (version 1, HMAC-SHA1) made with a credential registered by
-// [Server.AddCredential]; errors are JSON bodies {"errorCode","errorMessage"}
-// with the HTTP statuses the service uses, so the SDK returns them as
-// *sls.Error.
+// and the consumer-group API (consumer_api.go). The query API (GetLogs,
+// GetHistograms, GetLogsV2, GetProjectLogs) answers as the service does for
+// a logstore without an index; every other operation answers 400
+// ParameterInvalid. docs/local-cloud.md has the table of operations.
+//
+// The project is the first label of the request's Host header, as the SDKs
+// send "<project>.<endpoint>". Every request must carry a valid signature,
+// version 1 (HMAC-SHA1 or HMAC-SHA256) or V4 (SLS4-HMAC-SHA256), made with
+// a credential registered by [Server.AddCredential] (auth.go cites the
+// rules); errors are JSON bodies {"errorCode","errorMessage"} with the HTTP
+// statuses the service uses, so the SDKs return them as their own error
+// types (*sls.Error in Go).
 //
 // Cursors are deterministic: the first log group of every shard has the
 // cursor number [CursorBase], the next one CursorBase+1, and so on; the

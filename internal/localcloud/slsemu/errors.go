@@ -30,6 +30,7 @@ const (
 	codePostBodyTooLarge       = "PostBodyTooLarge"
 	codePostBodyUncompress     = "PostBodyUncompressError"
 	codeInternalServerError    = "InternalServerError"
+	codeIndexConfigNotExist    = "IndexConfigNotExist"
 )
 
 // apiError is an error answered to the client as an SLS error response.

@@ -31,6 +31,7 @@ type Server struct {
 	mu       sync.RWMutex
 	projects map[string]*project
 	creds    map[string]Credential
+	region   string // V4 scope region required; "" accepts any
 	httpSrv  *http.Server
 	logger   *slog.Logger
 
@@ -62,6 +63,22 @@ func (s *Server) AddCredential(c Credential) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.creds[c.AccessKeyID] = c
+}
+
+// SetRegion makes V4-signed requests valid only with region in their
+// credential scope, as the service checks the scope against its own region.
+// By default ("") any region is accepted: the emulator has no region.
+func (s *Server) SetRegion(region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.region = region
+}
+
+// Region returns the region set by [Server.SetRegion].
+func (s *Server) Region() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.region
 }
 
 // SetLogger makes the server log each request at debug level to l.
@@ -140,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := route(rq)
 	s.count(rt.op)
 
-	e := s.serve(rq, rt)
+	e := s.serveRecovering(rq, rt)
 	status := http.StatusOK
 	code := ""
 	if e != nil {
@@ -154,6 +171,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("op", rt.op), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.String("project", rq.project), slog.Int("status", status), slog.String("code", code),
 		slog.String("request_id", rq.id), slog.Duration("elapsed", time.Since(start)))
+}
+
+// serveRecovering is serve, with a handler's panic answered as the
+// service answers an internal failure (500 InternalServerError, JSON)
+// instead of a dropped connection.
+func (s *Server) serveRecovering(rq *request, rt routeMatch) (e *apiError) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			e = errorf(500, codeInternalServerError, "%s failed: %v", rt.op, v)
+		}
+	}()
+	return s.serve(rq, rt)
 }
 
 // serve authenticates rq, applies injected faults and runs the handler.

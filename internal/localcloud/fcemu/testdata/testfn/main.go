@@ -1,6 +1,11 @@
 // Command testfn is the function the fcemu tests run. It speaks the go1
 // contract when FC_RUNTIME_API is set and the custom runtime contract when
-// FC_SERVER_PORT is set. The event {"op": ...} selects what it does.
+// FC_CUSTOM_LISTEN_PORT (FC 3.0's documented variable) or FC_SERVER_PORT is
+// set. The event {"op": ...} selects what it does.
+//
+// TESTFN_IDLE_TIMEOUT (a Go duration) makes its custom-runtime server close
+// a connection idle for longer when a request arrives on it, as a server
+// whose idle timeout expired while the instance was frozen does.
 package main
 
 import (
@@ -11,10 +16,15 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
@@ -45,17 +55,34 @@ type info struct {
 	EnvFunction  string `json:"envFunction"`
 	EnvExtra     string `json:"envExtra"`
 	EnvHasSecret bool   `json:"envHasSecret"`
+	// Headers are the names of the x-fc-* headers of the request (custom
+	// runtime), sorted.
+	Headers []string `json:"headers,omitempty"`
+	// HasDeadline: the invocation came with a deadline.
+	HasDeadline bool `json:"hasDeadline"`
+	// EnvPorts are the port variables set, as NAME=value, sorted.
+	EnvPorts []string `json:"envPorts,omitempty"`
 }
 
 func main() {
 	hooks := os.Getenv("TESTFN_HOOKS") != "0"
+	if os.Getenv("TESTFN_LOG_TERM") == "1" {
+		// Tells that SIGTERM reached a running (not frozen) process.
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() {
+			<-term
+			fmt.Println("TERM received")
+			os.Exit(0)
+		}()
+	}
 	switch {
 	case os.Getenv("FC_RUNTIME_API") != "":
 		runGo1(hooks)
-	case os.Getenv("FC_SERVER_PORT") != "":
+	case listenPort() != "":
 		runCustom(hooks)
 	default:
-		log.Fatal("testfn: neither FC_RUNTIME_API nor FC_SERVER_PORT is set")
+		log.Fatal("testfn: none of FC_RUNTIME_API, FC_CUSTOM_LISTEN_PORT and FC_SERVER_PORT is set")
 	}
 }
 
@@ -89,6 +116,7 @@ func runGo1(hooks bool) {
 		}
 		if d, ok := ctx.Deadline(); ok {
 			in.RemainingMS = time.Until(d).Milliseconds()
+			in.HasDeadline = true
 		}
 		if ev.Op == "panic" {
 			panic(ev.Msg)
@@ -122,9 +150,16 @@ func runCustom(hooks bool) {
 		}
 		in.Timeout, _ = strconv.Atoi(h.Get("x-fc-function-timeout"))
 		in.RetryCount, _ = strconv.Atoi(h.Get("x-fc-retry-count"))
+		for k := range h {
+			if strings.HasPrefix(strings.ToLower(k), "x-fc-") {
+				in.Headers = append(in.Headers, strings.ToLower(k))
+			}
+		}
+		sort.Strings(in.Headers)
 		ctx := r.Context()
 		if ms, err := strconv.ParseInt(h.Get("x-fc-function-deadline"), 10, 64); err == nil {
 			d := time.UnixMilli(ms)
+			in.HasDeadline = true
 			in.RemainingMS = time.Until(d).Milliseconds()
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, d)
@@ -159,7 +194,55 @@ func runCustom(hooks bool) {
 			fmt.Println("HOOK prestop " + r.Header.Get("x-fc-request-id"))
 		})
 	}
-	log.Fatal(http.ListenAndServe(":"+os.Getenv("FC_SERVER_PORT"), mux))
+	srv := &http.Server{Addr: ":" + listenPort(), Handler: mux}
+	if d, err := time.ParseDuration(os.Getenv("TESTFN_IDLE_TIMEOUT")); err == nil {
+		closeIdleAfter(srv, d)
+	}
+	log.Fatal(srv.ListenAndServe())
+}
+
+// listenPort is the custom runtime's port: FC_CUSTOM_LISTEN_PORT, else
+// FC_SERVER_PORT.
+func listenPort() string {
+	if p := os.Getenv("FC_CUSTOM_LISTEN_PORT"); p != "" {
+		return p
+	}
+	return os.Getenv("FC_SERVER_PORT")
+}
+
+// closeIdleAfter makes srv close a connection when a request arrives on it
+// more than d after the previous request's handler returned (which is
+// before the client has the answer, so before FC can freeze the
+// instance).
+func closeIdleAfter(srv *http.Server, d time.Duration) {
+	type connKey struct{}
+	var mu sync.Mutex
+	idleSince := map[net.Conn]time.Time{}
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	next := srv.Handler
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+			mu.Lock()
+			idleSince[c] = time.Now()
+			mu.Unlock()
+		}
+	})
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch st {
+		case http.StateActive:
+			if t, ok := idleSince[c]; ok && time.Since(t) > d {
+				fmt.Printf("closing a connection idle for %v\n", time.Since(t).Round(time.Millisecond))
+				c.Close()
+			}
+		case http.StateClosed, http.StateHijacked:
+			delete(idleSince, c)
+		}
+	}
 }
 
 // run performs ev.Op.
@@ -170,6 +253,11 @@ func run(ctx context.Context, ev event, in info) (any, error) {
 	case "error":
 		return nil, errors.New(ev.Msg)
 	case "info":
+		for _, k := range []string{"FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"} {
+			if v, ok := os.LookupEnv(k); ok {
+				in.EnvPorts = append(in.EnvPorts, k+"="+v)
+			}
+		}
 		in.EnvKeyID = os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID")
 		in.EnvHasSecret = os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET") != ""
 		in.EnvFunction = os.Getenv("FC_FUNCTION_NAME")

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"log/slog"
+	"time"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/fcruntime"
+	"sls2siem/internal/redrive"
+	"sls2siem/internal/secret"
+	"sls2siem/internal/ship"
+	"sls2siem/internal/slsapi"
+)
+
+// redriveCmd ships again the ranges recorded in the dead-letter logstore.
+type redriveCmd struct {
+	env     *Env
+	since   time.Duration
+	group   string
+	serve   bool
+	timeout time.Duration
+}
+
+func (c *redriveCmd) Name() string { return "redrive" }
+func (c *redriveCmd) Summary() string {
+	return "ship again the ranges dead-lettered in SHIP_DEADLETTER_LOGSTORE (exit 3: expired)"
+}
+
+func (c *redriveCmd) flags() *flag.FlagSet {
+	fs := newFlags("redrive")
+	fs.DurationVar(&c.since, "since", 0, "read the records of the last `D` instead (a one-off run: no checkpoint is read or saved)")
+	fs.StringVar(&c.group, "group", "sls2siem-redrive", "consumer group `G` keeping where the last pass stopped")
+	fs.BoolVar(&c.serve, "serve", false, "serve FC invocations (the timer function): each runs one pass with the invocation's credentials")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound `D` on the pass")
+	return fs
+}
+
+func (c *redriveCmd) Usage() string {
+	return `Usage: sls2siem redrive [-since D] [-group G] [-timeout D]
+       sls2siem redrive -serve [-group G]
+
+Reads the dead-letter records of SHIP_DEADLETTER_LOGSTORE in SLS_PROJECT at
+SLS_ENDPOINT (from the consumer group's checkpoints, or of the last -since), and ships
+again, with the SYSLOG_* settings, every range whose latest record is failed; records the
+outcome (resolved, failed again, expired) and prints the pass's JSON result on stdout.
+Credentials: ALIBABA_CLOUD_*, or each invocation's with -serve. Log lines go to stderr.
+` + flagDefaults(c.flags()) + `
+Exit status: 0 every range shipped (or nothing to do); 1 a failure (SLS unreachable, a
+range failed again: the next pass retries it); 2 usage or configuration; 3 ranges
+expired: their logs are lost; 130 interrupted (the checkpoints hold: the next pass reads
+the same records).
+`
+}
+
+func (c *redriveCmd) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.flags(), args); err != nil {
+		return err
+	}
+	switch {
+	case c.since < 0:
+		return badValue("-since is %s: want a positive duration", c.since)
+	case c.timeout <= 0:
+		return badValue("-timeout is %s: want a positive duration", c.timeout)
+	case c.serve && c.since > 0:
+		return badValue("-since is for a one-off pass: the -serve function keeps checkpoints")
+	case c.serve:
+		return c.runServe(ctx)
+	}
+	cfg, err := config.Load(c.env.Getenv, config.UseRedrive)
+	if err != nil {
+		return err
+	}
+	r := c.newRedriver(cfg, c.env.newLogger(cfg))
+	defer r.shipper.Close()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	res, err := r.pass(ctx, cfg.Credentials, c.group, c.since)
+	if !res.Read {
+		return err // nothing was shipped: no result to print
+	}
+	if werr := writeJSON(c.env.Stdout, res); werr != nil {
+		return errors.Join(err, werr)
+	}
+	var expired *redrive.ExpiredError
+	switch {
+	case errors.As(err, &expired):
+		return reported(ExitLost, err)
+	case err != nil:
+		return reported(exitCode(ctx, err), err)
+	}
+	return nil
+}
+
+// redriver is what a redrive pass needs besides the credentials.
+type redriver struct {
+	cfg     config.Config
+	shipper *ship.Shipper
+	log     *slog.Logger
+}
+
+func (c *redriveCmd) newRedriver(cfg config.Config, log *slog.Logger) *redriver {
+	cfg.BatchMemory = c.env.BatchMemory
+	logWarnings(log, "redrive", cfg)
+	return &redriver{cfg: cfg, shipper: ship.New(cfg, log), log: log}
+}
+
+// pass runs one pass with creds, and logs its outcome.
+func (r *redriver) pass(ctx context.Context, creds secret.Credentials, group string, since time.Duration) (redrive.Result, error) {
+	client, err := slsapi.New(r.cfg.SLS.Endpoint, creds, r.shipper.SLSTransport())
+	if err != nil {
+		return redrive.Result{}, err
+	}
+	res, err := redrive.Run(ctx, redrive.Options{
+		Shipper: r.shipper, Client: client, Allowed: r.cfg.Endpoints, Project: r.cfg.SLS.Project,
+		Logstore: r.cfg.DeadLetterLogstore, Group: group, Since: since, Log: r.log,
+	})
+	attrs := []any{"records", res.Records, "skipped", res.Skipped, "ranges", res.Ranges, "redriven", res.Redriven,
+		"failed", res.Failed, "expired", res.Expired, "logs", res.Logs}
+	var expired *redrive.ExpiredError
+	switch {
+	case !res.Read:
+	case errors.As(err, &expired):
+		r.log.Error("redrive finished: ranges expired, their logs are lost", append(attrs, "error", err.Error())...)
+	case err != nil:
+		r.log.Error("redrive failed", append(attrs, "error", err.Error())...)
+	default:
+		r.log.Info("redrive finished", attrs...)
+	}
+	return res, err
+}
+
+// runServe serves the redrive function: go1 when FC_RUNTIME_API is set,
+// else the custom runtime.
+func (c *redriveCmd) runServe(ctx context.Context) error {
+	cfg, cfgErr := config.Load(c.env.Getenv, config.UseRedriveFC)
+	log := c.env.fcLogger(cfg)
+	fn := &redriveFunction{cfgErr: cfgErr, group: c.group, log: log}
+	if cfgErr != nil {
+		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", cfgErr.Error())
+	} else {
+		fn.r = c.newRedriver(cfg, log)
+	}
+	if c.env.Getenv(config.VarFCRuntimeAPI) != "" {
+		fcruntime.StartGo1(fn)
+		return nil
+	}
+	addr, err := fcruntime.ServerAddr(c.env.Getenv)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	if err := fcruntime.Serve(ctx, addr, fn, log); err != nil {
+		log.Error(err.Error())
+		return reported(ExitFailure, err)
+	}
+	return nil
+}
+
+// redriveFunction is the redrive timer function's handler.
+type redriveFunction struct {
+	r      *redriver
+	cfgErr error
+	group  string
+	log    *slog.Logger
+}
+
+func (f *redriveFunction) Invoke(ctx context.Context, req fcruntime.Request) ([]byte, error) {
+	if f.cfgErr != nil {
+		return nil, f.cfgErr
+	}
+	res, err := f.r.pass(ctx, req.Credentials, f.group, 0)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res)
+}
+
+func (f *redriveFunction) PreStop(context.Context) {
+	if f.r != nil {
+		f.r.shipper.Close()
+	}
+}

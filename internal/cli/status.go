@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"sls2siem/internal/config"
+	"sls2siem/internal/slsapi"
+	"sls2siem/internal/status"
+	"sls2siem/internal/trust"
+)
+
+// statusCmd reports where a consumer group stands, per shard.
+type statusCmd struct {
+	env                      *Env
+	project, logstore, group string
+	json                     bool
+	maxLag                   time.Duration
+}
+
+func (c *statusCmd) Name() string { return "status" }
+func (c *statusCmd) Summary() string {
+	return "a consumer group's checkpoints and lag per shard (-max-lag: exit 3 beyond it)"
+}
+
+func (c *statusCmd) flags() *flag.FlagSet {
+	fs := newFlags("status")
+	fs.StringVar(&c.project, "project", "", "SLS project `P` (default $SLS_PROJECT)")
+	fs.StringVar(&c.logstore, "logstore", "", "logstore `L` (default $SLS_LOGSTORE)")
+	fs.StringVar(&c.group, "group", "", "consumer group `G` (default $SLS_CONSUMER_GROUP, else sls2siem)")
+	fs.BoolVar(&c.json, "json", false, "print the report as JSON instead of a table")
+	fs.DurationVar(&c.maxLag, "max-lag", 0, "exit with status 3 when a shard lags more than `D` (0: never)")
+	return fs
+}
+
+func (c *statusCmd) Usage() string {
+	return `Usage: sls2siem status [-project P] [-logstore L] [-group G] [-json] [-max-lag D]
+
+Prints, per shard, the consumer group's checkpoint and the receive time of the log group
+at it, the shard's end and its receive time, how many log groups wait and the lag, from
+SLS_ENDPOINT with the AccessKey pair of ALIBABA_CLOUD_*: a table, or JSON with -json, on
+stdout.
+` + flagDefaults(c.flags()) + `
+Exit status: 0 fine; 1 the report could not be read (the SLS error code is named);
+2 usage or configuration; 3 a shard lags more than -max-lag (the shards are named on
+stderr); 130 interrupted.
+`
+}
+
+func (c *statusCmd) Run(ctx context.Context, args []string) error {
+	if err := parseFlags(c.flags(), args); err != nil {
+		return err
+	}
+	if c.maxLag < 0 {
+		return badValue("-max-lag is %s: want 0 or more", c.maxLag)
+	}
+	cfg, err := config.Load(c.env.Getenv, config.UseStatus)
+	if err != nil {
+		return err
+	}
+	if err := c.defaults(cfg.SLS); err != nil {
+		return err
+	}
+	log := c.env.newLogger(cfg)
+	logWarnings(log, "status", cfg)
+	client, err := slsapi.New(cfg.SLS.Endpoint, cfg.Credentials, slsapi.NewTransport(cfg.Endpoints))
+	if err != nil {
+		return err
+	}
+	report, err := status.Read(ctx, client, c.project, c.logstore, c.group, c.env.now())
+	if err != nil {
+		return err
+	}
+	if c.json {
+		enc := json.NewEncoder(c.env.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report)
+	} else {
+		err = report.WriteTable(c.env.Stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	return c.lagAlert(report)
+}
+
+// defaults fills the flags not given from the environment, and checks
+// them.
+func (c *statusCmd) defaults(src config.SLS) error {
+	c.project = firstSet(c.project, src.Project)
+	c.logstore = firstSet(c.logstore, src.Logstore)
+	c.group = firstSet(c.group, src.Group)
+	return checkSource(c.project, c.logstore)
+}
+
+// checkSource checks the -project and -logstore of a command.
+func checkSource(project, logstore string) error {
+	var errs []string
+	for _, f := range []struct {
+		flag, env, v, what string
+		check              func(string) error
+	}{
+		{"-project", config.VarSLSProject, project, "the SLS project", trust.Project},
+		{"-logstore", config.VarSLSLogstore, logstore, "the logstore", trust.Logstore},
+	} {
+		switch {
+		case f.v == "":
+			errs = append(errs, fmt.Sprintf("%s (or %s) is not set: give %s", f.flag, f.env, f.what))
+		case f.check(f.v) != nil:
+			errs = append(errs, fmt.Sprintf("%s (or %s) %v", f.flag, f.env, f.check(f.v)))
+		}
+	}
+	if len(errs) > 0 {
+		return badValue("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// lagAlert is the -max-lag check.
+func (c *statusCmd) lagAlert(r status.Report) error {
+	if c.maxLag <= 0 {
+		return nil
+	}
+	over := r.Over(c.maxLag)
+	if len(over) == 0 {
+		return nil
+	}
+	noun, verb := "shards", "lag"
+	if len(over) == 1 {
+		noun, verb = "shard", "lags"
+	}
+	return withCode(ExitLost, fmt.Errorf("%s %v %s more than %s (largest %s)", noun, over, verb, c.maxLag, r.MaxLag().Round(time.Second)))
+}
+
+// firstSet is the first of its arguments that is not empty.
+func firstSet(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
