@@ -30,7 +30,7 @@ DATA      ?= testdata/logstore
 MODE      ?= trigger
 SCENARIO  ?=
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps nodesdk-deps unit lint bench clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps nodesdk-deps unit lint bench sim clean
 
 all: build
 
@@ -94,9 +94,21 @@ $(NODESDK)/node_modules/.installed: $(NODESDK)/package.json $(NODESDK)/package-l
 	bash scripts/install-nodesdk.sh
 	touch $@
 
-## test: install what the tests need, then vet, format check and every test with -race
+## test: install what the tests need, then vet, format check and every test with -race,
+##       then the delivery simulator without -race (about 45 s of fresh schedules, and
+##       the planted-bug tests, which -race makes too slow)
 test: test-deps deploy-deps nodesdk-deps lint
 	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run 'TestSim' $(SIM_PKGS)
+
+## sim: the delivery simulator over SEEDS fresh schedules (from SIM_FIRST, default
+##      drawn from the clock); a failing seed replays with
+##      go test ./internal/delivery/sim -run 'TestSim$$' -seed N -v
+SEEDS     ?= 100000
+SIM_FIRST ?= 0
+SIM_PKGS  := ./internal/delivery/sim ./internal/relp ./internal/ship ./internal/ledger
+sim:
+	$(GO) test -count=1 -timeout 0 -run 'TestSim$$' -v ./internal/delivery/sim -sim.seeds $(SEEDS) -sim.first $(SIM_FIRST)
 
 ## lint: go vet and gofmt check
 lint:

@@ -1,6 +1,6 @@
 module sls2siem
 
-go 1.24
+go 1.25
 
 require (
 	github.com/aliyun/aliyun-log-go-sdk v0.1.127

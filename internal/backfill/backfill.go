@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trigger"
@@ -79,15 +80,14 @@ type Options struct {
 
 // Result is what a backfill did: its summary, per shard.
 type Result struct {
-	Project   string        `json:"project"`
-	Logstore  string        `json:"logstore"`
-	From      int64         `json:"from"`
-	To        int64         `json:"to"`
-	Resumed   bool          `json:"resumed"`
-	Shards    []ShardResult `json:"shards"`
-	LogGroups int64         `json:"logGroups"`
-	Logs      int64         `json:"logs"`
-	Bytes     int64         `json:"bytes"`
+	Project  string        `json:"project"`
+	Logstore string        `json:"logstore"`
+	From     int64         `json:"from"`
+	To       int64         `json:"to"`
+	Resumed  bool          `json:"resumed"`
+	Shards   []ShardResult `json:"shards"`
+	// The shards' counters added up.
+	delivery.Counters
 	// Done is true when every shard's range was shipped.
 	Done       bool  `json:"done"`
 	DurationMS int64 `json:"durationMs"`
@@ -99,19 +99,15 @@ type Result struct {
 // far it was shipped and what was delivered (over every run of the
 // state file).
 type ShardResult struct {
-	Shard     int    `json:"shard"`
-	Begin     string `json:"beginCursor"`
-	End       string `json:"endCursor"`
-	Next      string `json:"nextCursor"`
-	Total     int64  `json:"totalLogGroups"` // log groups in the window
-	LogGroups int64  `json:"logGroups"`
-	Logs      int64  `json:"logs"`
-	Bytes     int64  `json:"bytes"`
-	Truncated int64  `json:"truncated"`
-	Dropped   int64  `json:"dropped"`
-	Resent    int64  `json:"resent"`
-	Done      bool   `json:"done"`
-	Error     string `json:"error,omitempty"`
+	Shard int    `json:"shard"`
+	Begin string `json:"beginCursor"`
+	End   string `json:"endCursor"`
+	Next  string `json:"nextCursor"`
+	Total int64  `json:"totalLogGroups"` // log groups in the window
+	// What the chunks shipped delivered (see delivery.Counters).
+	delivery.Counters
+	Done  bool   `json:"done"`
+	Error string `json:"error,omitempty"`
 }
 
 // Run ships the window. It validates the shards against ListShards and

@@ -121,12 +121,7 @@ func (st *State) advance(i int, next string, sum ship.Summary, done bool) error 
 	defer st.mu.Unlock()
 	sh := &st.Shards[i]
 	sh.Next, sh.Done, sh.Error = next, done, ""
-	sh.LogGroups += sum.LogGroups
-	sh.Logs += sum.Logs
-	sh.Bytes += sum.Bytes
-	sh.Truncated += sum.Truncated
-	sh.Dropped += sum.Dropped
-	sh.Resent += sum.Resent
+	sh.Add(sum.Counters)
 	if st.run == nil {
 		st.run = map[int]runCounts{}
 	}
@@ -194,9 +189,7 @@ func (st *State) result() Result {
 	res := Result{Project: st.Project, Logstore: st.Logstore, From: st.From, To: st.To, Resumed: st.Resumed,
 		Shards: slices.Clone(st.Shards), Done: true}
 	for _, sh := range st.Shards {
-		res.LogGroups += sh.LogGroups
-		res.Logs += sh.Logs
-		res.Bytes += sh.Bytes
+		res.Add(sh.Counters)
 		res.Done = res.Done && sh.Done
 	}
 	return res

@@ -218,7 +218,7 @@ func TestRunShipsAndCheckpointsTheEnd(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	checkSeqs(t, rcv.got(), 200)
-	if s := res.sum; s.Logs != 200 || s.LogGroups != 40 || s.Retries != 0 || len(s.Shards) != 1 || s.Consumer != "a" {
+	if s := res.sum; s.Logs != 200 || s.LogGroups != 40 || s.Reconnects != 0 || s.BatchesRetried != 0 || s.Resent != 0 || len(s.Shards) != 1 || s.Consumer != "a" {
 		t.Errorf("summary = %+v", s)
 	}
 	st, err := e.emu.ConsumerGroup(testProject, testLogstore, "siem")
@@ -260,7 +260,7 @@ func TestNoCheckpointWithoutDelivery(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	checkSeqs(t, rcv.got(), 30)
-	if res.sum.Retries < 3 || res.sum.Logs != 30 {
+	if res.sum.Reconnects < 3 || res.sum.BatchesRetried < 3 || res.sum.Logs != 30 {
 		t.Errorf("summary = %+v, want at least 3 failures and 30 logs", res.sum)
 	}
 }

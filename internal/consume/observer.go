@@ -1,10 +1,10 @@
 package consume
 
 import (
-	"strings"
 	"time"
 
-	"sls2siem/internal/ship"
+	"sls2siem/internal/delivery"
+	"sls2siem/internal/transport"
 )
 
 // Observer is told what the consumer does, for the daemon's metrics and
@@ -32,19 +32,19 @@ type Observer interface {
 	Stopping()
 }
 
-// Delivery is a delivered batch: what was sent (confirmed, each log once)
-// and how long writing and confirming it took.
+// Delivery is a delivered batch: what was confirmed (Logs, LogGroups,
+// Bytes, Truncated, Dropped) and how long writing and confirming it took.
 type Delivery struct {
-	LogGroups int64
-	ship.Counts
+	delivery.Counters
 	Duration time.Duration
 }
 
-// Failure is a failed delivery: its kind, and what was written before it
-// (those logs are sent again).
+// Failure is a failed delivery: its kind, and what of the batch reached
+// the socket before it (Written.Resent: those messages are written again
+// with the batch).
 type Failure struct {
 	Kind    string
-	Written ship.Counts
+	Written delivery.Counters
 	Err     error
 }
 
@@ -61,35 +61,36 @@ type Lag struct {
 	LogGroupsKnown bool
 }
 
-// Kinds of delivery failure.
+// Kinds of delivery failure: the transport's (see transport.Kind), and
+// other for an error that did not come from it.
 const (
-	FailConnect = "connect" // could not connect (or handshake) to the receiver
-	FailWrite   = "write"   // a write or flush to the socket failed
-	FailConfirm = "confirm" // the receiver did not confirm the bytes (closed, reset, stalled)
-	FailAck     = "ack"     // the RELP receiver refused or did not acknowledge a message
+	FailConnect = string(transport.KindConnect)
+	FailRefused = string(transport.KindRefused)
+	FailTLS     = string(transport.KindTLS)
+	FailWrite   = string(transport.KindWrite)
+	FailConfirm = string(transport.KindConfirm)
+	FailAck     = string(transport.KindAck)
+	FailTimeout = string(transport.KindTimeout)
 	FailOther   = "other"
 )
 
-// FailureKinds lists every kind, in the order above.
-var FailureKinds = []string{FailConnect, FailWrite, FailConfirm, FailAck, FailOther}
+// FailureKinds lists every kind: the transport's, then other.
+var FailureKinds = func() []string {
+	var kinds []string
+	for _, k := range transport.Kinds {
+		kinds = append(kinds, string(k))
+	}
+	return append(kinds, FailOther)
+}()
 
 // FailureKind classifies an error of ship.Session.Write or Confirm by the
-// operation its text names (internal/transport and internal/relp wrap every
-// error with it).
+// *transport.SendError it holds (errors.As), never by its text.
 func FailureKind(err error) string {
 	if err == nil {
 		return ""
 	}
-	s := err.Error()
-	switch {
-	case strings.Contains(s, "connect to syslog receiver"):
-		return FailConnect
-	case strings.Contains(s, "RELP"):
-		return FailAck
-	case strings.Contains(s, "confirm delivery"):
-		return FailConfirm
-	case strings.Contains(s, "send to syslog receiver"), strings.Contains(s, "flush to syslog receiver"):
-		return FailWrite
+	if k := transport.KindOf(err); k != "" {
+		return string(k)
 	}
 	return FailOther
 }

@@ -10,6 +10,9 @@ import (
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	"github.com/gogo/protobuf/proto"
+
+	"sls2siem/internal/relp"
+	"sls2siem/internal/transport"
 )
 
 // TestFailureKindOfRealErrors classifies what ship.Session really returns
@@ -29,8 +32,8 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 	ln.Close()
 	sess := newShipper(t, closed).NewSession()
 	_, err = sess.Write(ctx, groups)
-	if got := FailureKind(err); got != FailConnect {
-		t.Errorf("nothing listening: %v classified %q, want connect", err, got)
+	if got := FailureKind(err); got != FailRefused {
+		t.Errorf("nothing listening: %v classified %q, want refused", err, got)
 	}
 
 	ln, err = net.Listen("tcp", "127.0.0.1:0")
@@ -56,13 +59,14 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 		t.Errorf("receiver closing at once: %v classified %q, want confirm", err, got)
 	}
 
+	// The kind is the *transport.SendError's, found through wrapping;
+	// text that merely reads like a transport error is not one.
 	for err, want := range map[error]string{
 		nil: "",
-		errors.New("send to syslog receiver 10.0.0.1:514 over tcp: broken pipe"):                                      FailWrite,
-		errors.New("flush to syslog receiver 10.0.0.1:514 over tls: i/o timeout"):                                     FailWrite,
-		errors.New("confirm delivery to syslog receiver 10.0.0.1:514 over tcp: 12 bytes still unacknowledged"):        FailConfirm,
-		fmt.Errorf("send to syslog receiver 10.0.0.1:2514 over relp: %w", errors.New("refused by the RELP receiver")): FailAck,
-		errors.New("connect to syslog receiver 10.0.0.1:2514 over relp: RELP open refused"):                           FailConnect,
+		fmt.Errorf("deliver shard 3: %w", &transport.SendError{Kind: transport.KindAck, Op: "send", Err: relp.ErrRefused}):      FailAck,
+		fmt.Errorf("deliver shard 3: %w", &transport.SendError{Kind: transport.KindTimeout, Op: "flush", Err: errors.New("x")}): FailTimeout,
+		errors.New("send to syslog receiver 10.0.0.1:514 over tcp: broken pipe"):                                                FailOther,
+		fmt.Errorf("send to syslog receiver 10.0.0.1:2514 over relp: %w", relp.ErrRefused):                                      FailOther,
 		errors.New("something else"): FailOther,
 	} {
 		if got := FailureKind(err); got != want {

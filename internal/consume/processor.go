@@ -10,6 +10,7 @@ import (
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 	consumer "github.com/aliyun/aliyun-log-go-sdk/consumer"
 
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/ship"
 )
 
@@ -45,6 +46,9 @@ type processor struct {
 type shardState struct {
 	sess     *ship.Session
 	failures int // consecutive failed deliveries
+	// written is how many messages of the batch being retried reached the
+	// socket in its failed attempts (they are written again: resent).
+	written int64
 	// Where the shard stands (guarded by processor.mu): the cursor of the
 	// first log group not yet delivered, and whether a pull found nothing
 	// there.
@@ -105,21 +109,24 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 	if err == nil {
 		err = st.sess.Confirm(p.writeCtx)
 	}
+	// The batch's messages that reach the socket again.
+	flushed := st.sess.Flushed()
+	c.Resent = min(flushed, st.written)
+	st.written = max(st.written, flushed)
+	if st.failures > 0 {
+		c.BatchesRetried = 1
+	}
 	if err != nil {
 		return "", p.failed(shard, st, tr.GetCurrentCursor(), countLogs(groups), c, err)
 	}
 	took := time.Since(start)
-	st.failures = 0
+	st.failures, st.written = 0, 0
 	st.sess.Release()
 	p.mu.Lock()
 	delete(p.undelivered, shard)
-	p.sum.LogGroups += int64(len(groups))
-	p.sum.Logs += c.Logs
-	p.sum.Bytes += c.Bytes
-	p.sum.Truncated += c.Truncated
-	p.sum.Dropped += c.Dropped
+	p.sum.Add(c)
 	p.mu.Unlock()
-	p.obs.BatchDelivered(shard, Delivery{LogGroups: int64(len(groups)), Counts: c, Duration: took})
+	p.obs.BatchDelivered(shard, Delivery{Counters: c, Duration: took})
 	p.setPosition(st, tr.GetNextCursor(), false)
 	p.saveCheckpoint(shard, tr)
 	return "", nil
@@ -128,16 +135,17 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 // failed handles a failed delivery of the batch at cursor: the connection
 // is reset, nothing is saved, and the consumer waits its backoff (less when
 // it starts stopping, and then the batch stays undelivered).
-func (p *processor) failed(shard int, st *shardState, cursor string, logs int, c ship.Counts, err error) error {
+func (p *processor) failed(shard int, st *shardState, cursor string, logs int, c delivery.Counters, err error) error {
 	st.sess.Reset()
 	st.failures++
 	backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
 	p.mu.Lock()
-	p.sum.Retries++
-	p.sum.Resent += c.Logs
+	p.sum.Reconnects++
+	p.sum.Resent += c.Resent
+	p.sum.BatchesRetried += c.BatchesRetried
 	p.mu.Unlock()
 	kind := FailureKind(err)
-	p.obs.BatchFailed(shard, Failure{Kind: kind, Written: c, Err: err})
+	p.obs.BatchFailed(shard, Failure{Kind: kind, Written: delivery.Counters{Logs: c.Logs, Resent: c.Resent}, Err: err})
 	p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
 		"shard", shard, "cursor", cursor, "logs", logs, "written", c.Logs,
 		"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error())

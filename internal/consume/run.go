@@ -13,6 +13,7 @@ import (
 	consumer "github.com/aliyun/aliyun-log-go-sdk/consumer"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/slsapi"
@@ -40,8 +41,7 @@ type Options struct {
 }
 
 // Summary is what one run did, the JSON answer of an FC invocation and
-// the fields of the run's last log line. Retries counts the batches sent
-// again after a failed delivery.
+// the fields of the run's last log line (see delivery.Counters).
 type Summary struct {
 	RequestID string `json:"requestId,omitempty"`
 	Project   string `json:"project"`
@@ -49,7 +49,7 @@ type Summary struct {
 	Group     string `json:"consumerGroup"`
 	Consumer  string `json:"consumer"`
 	Shards    []int  `json:"shards"` // shards held during the run
-	ship.Totals
+	delivery.Counters
 	// Undelivered counts the batches left undelivered by the stop (one
 	// per shard at most): not checkpointed, the group sends them again.
 	Undelivered int   `json:"undelivered"`
@@ -211,7 +211,7 @@ func hubConfig(c config.Consume, creds secret.Credentials, pullCount int, httpCl
 // logSummary writes the run's last line: outcome success, error, or
 // stopped when the stop left batches undelivered.
 func logSummary(log *slog.Logger, s Summary, err error) {
-	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Totals.Attrs()...)
+	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Counters.Attrs()...)
 	attrs = append(attrs, slog.Int("undelivered", s.Undelivered), slog.Int64("durationMs", s.DurationMS))
 	if err == nil && s.Undelivered > 0 {
 		batches, them := "batches", "them"

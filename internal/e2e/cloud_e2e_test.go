@@ -149,14 +149,14 @@ func (c *cloud) event(shard int, begin, end string) []byte {
 
 // summary is the function's JSON answer.
 type summary struct {
-	Shard     int    `json:"shard"`
-	LogGroups int64  `json:"logGroups"`
-	Logs      int64  `json:"logs"`
-	Bytes     int64  `json:"bytes"`
-	Resent    int64  `json:"resent"`
-	Retries   int64  `json:"retries"`
-	Begin     string `json:"beginCursor"`
-	End       string `json:"endCursor"`
+	Shard      int    `json:"shard"`
+	LogGroups  int64  `json:"logGroups"`
+	Logs       int64  `json:"logs"`
+	Bytes      int64  `json:"bytes"`
+	Resent     int64  `json:"resent"`
+	Reconnects int64  `json:"reconnects"`
+	Begin      string `json:"beginCursor"`
+	End        string `json:"endCursor"`
 }
 
 func decodeSummary(t testing.TB, payload []byte) summary {

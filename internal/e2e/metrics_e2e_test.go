@@ -250,8 +250,8 @@ func TestMetricsDaemonShipsAndRecovers(t *testing.T) {
 		if v, _ := s.Value("sls2siem_shard_stuck", "shard", sh); v != 1 {
 			t.Errorf("shard %d stuck gauge %v, want 1", shard, v)
 		}
-		if v, _ := s.Value("sls2siem_send_failures_total", "shard", sh, "kind", "connect"); v < 1 {
-			t.Errorf("shard %d: %v connect failures, want some with rsyslog down", shard, v)
+		if v, _ := s.Value("sls2siem_send_failures_total", "shard", sh, "kind", "refused"); v < 1 {
+			t.Errorf("shard %d: %v refused connections, want some with rsyslog down", shard, v)
 		}
 		if v, _ := s.Value("sls2siem_shipped_logs_total", "shard", sh); v != 100 {
 			t.Errorf("shard %d: %v logs shipped with rsyslog down, want still 100", shard, v)
@@ -287,8 +287,8 @@ func TestMetricsDaemonShipsAndRecovers(t *testing.T) {
 		t.Errorf("failures %v (logged %d), retries %v, resent %v (logged %d): want failures = logged = retries, resent = logged",
 			f, failures, r, resent, written)
 	}
-	t.Logf("after recovery: %v failed deliveries (%v connect), %v retries, %v logs resent; rsyslog stored %d distinct logs per shard",
-		f, s.Sum("sls2siem_send_failures_total", "kind", "connect"), r, resent, logs[0])
+	t.Logf("after recovery: %v failed deliveries (%v refused), %v retries, %v logs resent; rsyslog stored %d distinct logs per shard",
+		f, s.Sum("sls2siem_send_failures_total", "kind", "refused"), r, resent, logs[0])
 }
 
 // excerpt keeps the sls2siem_ lines of an exposition (not the histogram

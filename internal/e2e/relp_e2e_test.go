@@ -128,7 +128,7 @@ func testRELPFault(t *testing.T, proto string, f relpFault) {
 	if run.missing != 0 {
 		t.Fatalf("%d logs lost", run.missing)
 	}
-	if len(rep.Attempts) == rep.RangesOK && run.resent == 0 && trRetries(t, rep) == 0 {
+	if len(rep.Attempts) == rep.RangesOK && run.resent == 0 && trReconnects(t, rep) == 0 {
 		t.Fatal("the fault did not land in the middle of a range: nothing was resent or retried, so this run proves nothing")
 	}
 }
@@ -176,11 +176,11 @@ func TestTCPResetEveryNKiBCompletes(t *testing.T) {
 	}
 }
 
-func trRetries(t *testing.T, rep slstrigger.Report) int64 {
+func trReconnects(t *testing.T, rep slstrigger.Report) int64 {
 	var n int64
 	for _, a := range rep.Attempts {
 		if a.Err == "" {
-			n += decodeSummary(t, a.Payload).Retries
+			n += decodeSummary(t, a.Payload).Reconnects
 		}
 	}
 	return n

@@ -369,7 +369,7 @@ func TestMetricsUnderAStuckReceiver(t *testing.T) {
 	})
 	var h metrics.Health
 	if err := json.Unmarshal([]byte(body), &h); err != nil || h.Status != "stuck" || len(h.Shards) != 1 ||
-		!h.Shards[0].Stuck || h.Shards[0].LastFailure != consume.FailConnect || h.Shards[0].SinceProgressSeconds < 2 {
+		!h.Shards[0].Stuck || h.Shards[0].LastFailure != consume.FailRefused || h.Shards[0].SinceProgressSeconds < 2 {
 		t.Errorf("/healthz = %s (%v)", body, err)
 	}
 	waitFor(t, "the lag probed", func() bool {
@@ -391,9 +391,9 @@ func TestMetricsUnderAStuckReceiver(t *testing.T) {
 	if v, _ := s.Value("sls2siem_shard_stuck", "shard", "0"); v != 1 {
 		t.Errorf("stuck gauge = %v, want 1", v)
 	}
-	connect, _ := s.Value("sls2siem_send_failures_total", "shard", "0", "kind", consume.FailConnect)
-	if connect < 2 || s.Sum("sls2siem_send_failures_total") != connect {
-		t.Errorf("failures: connect %v of %v, want every failure a connect failure", connect, s.Sum("sls2siem_send_failures_total"))
+	refused, _ := s.Value("sls2siem_send_failures_total", "shard", "0", "kind", consume.FailRefused)
+	if refused < 2 || s.Sum("sls2siem_send_failures_total") != refused {
+		t.Errorf("failures: refused %v of %v, want every failure a refused connection", refused, s.Sum("sls2siem_send_failures_total"))
 	}
 	if v, _ := s.Value("sls2siem_shipped_logs_total", "shard", "0"); v != 0 {
 		t.Errorf("logs shipped while the receiver was down: %v", v)
@@ -419,8 +419,9 @@ func TestMetricsUnderAStuckReceiver(t *testing.T) {
 	failures := s.Sum("sls2siem_send_failures_total", "shard", "0")
 	logged := float64(strings.Count(e.logs.String(), "syslog delivery failed"))
 	retries, _ := s.Value("sls2siem_send_retries_total", "shard", "0")
-	if failures != logged || retries != failures || float64(sum.Retries) != failures {
-		t.Errorf("failures %v, logged %v, retries %v, summary retries %d: want all equal", failures, logged, retries, sum.Retries)
+	if failures != logged || retries != failures || float64(sum.Reconnects) != failures || float64(sum.BatchesRetried) != retries {
+		t.Errorf("failures %v, logged %v, retries %v, summary reconnects %d and batches retried %d: want all equal",
+			failures, logged, retries, sum.Reconnects, sum.BatchesRetried)
 	}
 	n, size := rcv.count()
 	if v, _ := s.Value("sls2siem_shipped_logs_total", "shard", "0"); v != 48 || n != 48 {

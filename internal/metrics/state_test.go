@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"sls2siem/internal/consume"
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/localcloud/scrape"
 	"sls2siem/internal/metrics"
-	"sls2siem/internal/ship"
 )
 
 // serve answers one GET on the handler.
@@ -35,9 +35,9 @@ func TestReleasedShardLeavesNoGauge(t *testing.T) {
 	m.Heartbeat(nil, errors.New("heartbeat: SLS answered HTTP 500"))
 	m.Heartbeat([]int{1, 0}, nil)
 	m.BatchStarted(1, false)
-	m.BatchDelivered(1, consume.Delivery{LogGroups: 2, Counts: ship.Counts{Logs: 7, Bytes: 700, Truncated: 1}, Duration: 30 * time.Millisecond})
+	m.BatchDelivered(1, consume.Delivery{Counters: delivery.Counters{LogGroups: 2, Logs: 7, Bytes: 700, Truncated: 1}, Duration: 30 * time.Millisecond})
 	m.BatchStarted(1, true)
-	m.BatchFailed(1, consume.Failure{Kind: consume.FailWrite, Written: ship.Counts{Logs: 3}})
+	m.BatchFailed(1, consume.Failure{Kind: consume.FailWrite, Written: delivery.Counters{Logs: 3, Resent: 2}})
 	m.CheckpointSaved(1)
 	m.Lag(1, consume.Lag{OldestWaiting: time.Now().Add(-time.Minute), LogGroups: 4, LogGroupsKnown: true})
 	m.ShardReleased(1)
@@ -51,7 +51,7 @@ func TestReleasedShardLeavesNoGauge(t *testing.T) {
 	}
 	for name, want := range map[string]float64{
 		"sls2siem_shipped_logs_total": 7, "sls2siem_shipped_bytes_total": 700, "sls2siem_shipped_log_groups_total": 2,
-		"sls2siem_truncated_logs_total": 1, "sls2siem_resent_logs_total": 3, "sls2siem_send_retries_total": 1,
+		"sls2siem_truncated_logs_total": 1, "sls2siem_resent_logs_total": 2, "sls2siem_send_retries_total": 1,
 		"sls2siem_checkpoints_saved_total": 2,
 	} {
 		if v, ok := s.Value(name, "shard", "1"); !ok || v != want {

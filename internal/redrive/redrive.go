@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sls2siem/internal/deadletter"
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trigger"
@@ -45,13 +46,15 @@ type Options struct {
 
 // Result counts what a pass did.
 type Result struct {
-	Records  int   `json:"records"`  // dead-letter records read
-	Skipped  int   `json:"skipped"`  // malformed, foreign or disallowed records
-	Ranges   int   `json:"ranges"`   // distinct ranges whose latest record was failed
-	Redriven int   `json:"redriven"` // shipped and resolved
-	Failed   int   `json:"failed"`   // failed again (recorded failed: the next pass retries)
-	Expired  int   `json:"expired"`  // data past the source's TTL: lost
-	Logs     int64 `json:"logs"`     // logs confirmed delivered
+	Records  int `json:"records"`  // dead-letter records read
+	Skipped  int `json:"skipped"`  // malformed, foreign or disallowed records
+	Ranges   int `json:"ranges"`   // distinct ranges whose latest record was failed
+	Redriven int `json:"redriven"` // shipped and resolved
+	Failed   int `json:"failed"`   // failed again (recorded failed: the next pass retries)
+	Expired  int `json:"expired"`  // data past the source's TTL: lost
+	// What the ranges shipped delivered, the failed ones' confirmed logs
+	// included (see delivery.Counters).
+	delivery.Counters
 	// Read is set once every record was read: before, nothing was
 	// shipped and the counts are not a pass's.
 	Read bool `json:"-"`
@@ -227,6 +230,7 @@ func redriveOne(ctx context.Context, o Options, r deadletter.Record, res *Result
 		}
 	}
 	out.LogsWritten, out.LogsConfirmed = sum.Logs+sum.Unconfirmed, sum.Logs
+	res.Add(sum.Counters)
 	attrs := []any{"project", r.Project, "logstore", r.Logstore, "shard", r.Shard,
 		"beginCursor", r.BeginCursor, "endCursor", r.EndCursor, "logs", sum.Logs}
 	switch {
@@ -241,7 +245,6 @@ func redriveOne(ctx context.Context, o Options, r deadletter.Record, res *Result
 		o.Log.Error("redrive: range failed again", append(attrs, "error", err.Error())...)
 	default:
 		res.Redriven++
-		res.Logs += sum.Logs
 		out.State = deadletter.StateResolved
 		o.Log.Info("redrive: range shipped", attrs...)
 	}

@@ -74,6 +74,19 @@ type Client struct {
 	hdr    []byte
 	sent   uint64 // syslog frames handed to Send
 	closed bool   // Close or Abort was called
+	queued uint64 // bytes of the frames handed to the write buffer
+	// flushedK is the index of the first command not known to be written
+	// whole to the socket; flushedSyslog counts the syslog frames before
+	// it (Flushed).
+	flushedK, flushedSyslog uint64
+
+	// ends[k%len(ends)] is where command k's frame ends in the stream
+	// (written under mu by the caller's goroutine, read by the reader):
+	// an answer counts only for a frame written whole to the socket.
+	ends []uint64
+	// Owned by the reader goroutine: what the socket writer had done when
+	// the bytes being parsed were read (see snapReader).
+	snap writeSnap
 
 	notify    chan struct{} // the reader changed st (capacity 1)
 	done      chan struct{} // closed when the reader goroutine has returned
@@ -107,11 +120,13 @@ func open(ctx context.Context, nc net.Conn, addr string, opts Options, first uin
 		notify: make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}
-	c.dw = &deadlineWriter{nc: nc, timeout: opts.Timeout}
+	c.dw = newDeadlineWriter(nc, opts.Timeout)
 	c.w = bufio.NewWriterSize(c.dw, writeBufferSize)
-	k := c.register(false) // before the reader starts: its errors name open
-	go c.read(newFrameReader(nc, opts.MaxFrame))
-	if err := c.open(ctx, k); err != nil {
+	c.ends = make([]uint64, opts.Window+2) // commands unanswered: the window, and close
+	offer := c.offer()
+	c.register(false, frameLen(txnrAt(first, 0), cmdOpen, len(offer))) // before the reader starts: its errors name open
+	go c.read(newFrameReader(&snapReader{nc: nc, c: c}, opts.MaxFrame))
+	if err := c.open(ctx, []byte(offer)); err != nil {
 		c.Abort()
 		return nil, explainOpen(nc, err)
 	}
@@ -132,7 +147,16 @@ func explainOpen(nc net.Conn, err error) error {
 		Err: fmt.Errorf("%w (over TLS this usually means the receiver refused the client certificate: see its log)", e.Err)}
 }
 
-func (c *Client) open(ctx context.Context, k uint64) error {
+// offer is the open command's data.
+func (c *Client) offer() string {
+	offer := "relp_version=0\n"
+	if c.opts.Software != "" {
+		offer += "relp_software=" + c.opts.Software + "\n"
+	}
+	return offer + "commands=" + cmdSyslog
+}
+
+func (c *Client) open(ctx context.Context, offer []byte) error {
 	if strings.ContainsAny(c.opts.Software, "\n") {
 		return c.errorf(cmdOpen, "relp_software offer contains LF")
 	}
@@ -140,12 +164,7 @@ func (c *Client) open(ctx context.Context, k uint64) error {
 		return c.timeout(ctx, cmdOpen, "not started", time.Now())
 	}
 	defer c.limitWrites(ctx)()
-	offer := "relp_version=0\n"
-	if c.opts.Software != "" {
-		offer += "relp_software=" + c.opts.Software + "\n"
-	}
-	offer += "commands=" + cmdSyslog
-	if err := c.writeFrame(cmdOpen, k, cmdOpen, []byte(offer)); err != nil {
+	if err := c.writeFrame(cmdOpen, 0, cmdOpen, offer); err != nil {
 		return err
 	}
 	if err := c.flush(cmdOpen); err != nil {
@@ -198,7 +217,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (seq uint64, err error) {
 			return 0, err
 		}
 	}
-	k := c.register(false)
+	k := c.register(false, frameLen(txnrAt(c.first, c.st.issued), cmdSyslog, len(msg)))
 	seq = c.sent
 	c.sent++
 	if err := c.writeFrame(op, k, cmdSyslog, msg); err != nil {
@@ -299,7 +318,7 @@ func (c *Client) close(ctx context.Context) error {
 		return c.timeout(ctx, op, c.progress(), time.Now())
 	}
 	defer c.limitWrites(ctx)()
-	k := c.register(true)
+	k := c.register(true, frameLen(txnrAt(c.first, c.st.issued), cmdClose, 0))
 	if err := c.writeFrame(op, k, cmdClose, nil); err != nil {
 		return err
 	}

@@ -630,3 +630,75 @@ func TestSoftwareWithLF(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 }
+
+// TestAnswerBeforeTheFrameIsWrittenIsAProtocolError: a receiver that
+// acknowledges a TXNR the client has registered but not yet written to
+// the socket (it is still in the write buffer) commits a protocol
+// violation: the answer confirms nothing, the session fails, and the
+// frame counts as unacknowledged (it is resent on a new session).
+func TestAnswerBeforeTheFrameIsWrittenIsAProtocolError(t *testing.T) {
+	ready := make(chan struct{})
+	addr := fakeServer(t, func(f *fakeConn) {
+		if !f.answerOpen() {
+			return
+		}
+		<-ready
+		f.send(rspFrame(2, "200 OK")) // the first syslog frame: never received
+		f.fr.next()
+	})
+	c := openFake(t, addr, testOpts)
+	sendN(t, c, 3, "buffered")
+	if c.Flushed() != 0 {
+		t.Fatalf("Flushed() = %d before Flush, want 0", c.Flushed())
+	}
+	close(ready)
+	deadline := time.Now().Add(5 * time.Second)
+	var err error
+	for err == nil && time.Now().Before(deadline) {
+		_, err = c.Poll()
+		time.Sleep(time.Millisecond) // polling the reader's state
+	}
+	if !errors.Is(err, ErrProtocol) || c.Acked() != 0 {
+		t.Fatalf("after an answer to an unwritten frame: err %v, Acked %d; want a protocol error and nothing acknowledged", err, c.Acked())
+	}
+	if !strings.Contains(err.Error(), "before its syslog frame was written whole to the socket") {
+		t.Errorf("error %q does not say why", err)
+	}
+}
+
+// TestFlushedCountsFramesWrittenWhole: Flushed counts the syslog frames
+// that reached the socket, not those still buffered.
+func TestFlushedCountsFramesWrittenWhole(t *testing.T) {
+	addr := fakeServer(t, func(f *fakeConn) {
+		if !f.answerOpen() {
+			return
+		}
+		for {
+			fm, err := f.fr.next()
+			if err != nil {
+				return
+			}
+			f.send(rspFrame(fm.txnr, "200 OK"))
+		}
+	})
+	c := openFake(t, addr, testOpts)
+	sendN(t, c, 5, "m")
+	if c.Flushed() != 0 || c.Sent() != 5 {
+		t.Fatalf("before Flush: Flushed %d Sent %d, want 0 and 5", c.Flushed(), c.Sent())
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Flushed() != 5 {
+		t.Fatalf("after Flush: Flushed %d, want 5", c.Flushed())
+	}
+	if err := waitCtx(t, c, 5*time.Second); err != nil || c.Acked() != 5 {
+		t.Fatalf("Wait: %v, Acked %d", err, c.Acked())
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.Flushed() != 5 {
+		t.Fatalf("after Close: Flushed %d, want 5 (close is not a syslog frame)", c.Flushed())
+	}
+}

@@ -189,7 +189,7 @@ func (fr *frameReader) next() (frame, error) {
 	}
 	name, ok := knownCommand(cmd)
 	if !ok {
-		return frame{}, fr.fail("unknown command %q", cmd)
+		return frame{}, fr.fail("unknown command %q", string(cmd)) // a copy: cmdBuf stays on the stack
 	}
 
 	if c, err = fr.byte(); err != nil {

@@ -44,8 +44,16 @@ func (c *Client) read(fr *frameReader) {
 	defer close(c.done)
 	for {
 		f, err := fr.next()
+		// What the answer can acknowledge: the frames written whole
+		// before it was read; for a frame that was then part of a write
+		// in progress, once that write has ended (waiting without the
+		// lock: an answer can outrun the write call that carried it).
+		written := c.snap.flushed
+		if err == nil && f.cmd == cmdRsp && c.snap.writing && c.awaitedEnd() > written {
+			written = c.dw.writtenAfter(c.snap)
+		}
 		c.mu.Lock()
-		stop := c.handle(f, err, fr.sent())
+		stop := c.handle(f, err, fr.sent(), written)
 		if stop {
 			c.st.ended = true
 		}
@@ -60,9 +68,24 @@ func (c *Client) read(fr *frameReader) {
 	}
 }
 
+// awaitedEnd is where the frame of the command whose answer comes next
+// ends in the stream (0 when none is awaited). Only the reader goroutine
+// moves st.answered, so the answer it reads next is for that command.
+func (c *Client) awaitedEnd() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.answered >= c.st.issued {
+		return 0
+	}
+	return c.ends[c.st.answered%uint64(len(c.ends))]
+}
+
 // handle applies one frame, or the read error err, to c.st; c.mu is held.
-// It reports whether reading must stop.
-func (c *Client) handle(f frame, err error, sent []byte) (stop bool) {
+// written is how many bytes of the stream had reached the socket when the
+// frame arrived: an rsp for a command whose frame was not written whole by
+// then is a protocol violation (an early or invented acknowledgement),
+// never a confirmation. It reports whether reading must stop.
+func (c *Client) handle(f frame, err error, sent []byte, written uint64) (stop bool) {
 	st := &c.st
 	op := st.pending()
 	setErr := func(e error) bool {
@@ -110,6 +133,10 @@ func (c *Client) handle(f frame, err error, sent []byte) (stop bool) {
 	}
 	k := st.answered
 	kind := st.kind(k)
+	if end := c.ends[k%uint64(len(c.ends))]; end > written && !plantAckUnflushed {
+		return protocol("rsp for TXNR %d before its %s frame was written whole to the socket (it ends at byte %d of the stream, %d were written)",
+			f.txnr, kind, end, written)
+	}
 	st.answered++
 	if kind == cmdClose {
 		return false // any answer ends the session; read on until serverclose or EOF

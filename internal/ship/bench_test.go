@@ -27,7 +27,7 @@ func BenchmarkShipRange(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer emu.Close()
-	emu.CreateLogstore("p", "s", 1)
+	emu.CreateLogstore("bench-project", "bench-store", 1)
 	const groups, perGroup = 1000, 100
 	for g := 0; g < groups; g++ {
 		lg := &sls.LogGroup{Topic: proto.String("nginx_access"), Source: proto.String("192.168.10.13")}
@@ -38,10 +38,10 @@ func BenchmarkShipRange(b *testing.B) {
 			}
 			lg.Logs = append(lg.Logs, l)
 		}
-		emu.Append("p", "s", 0, lg, time.Unix(1795478400, 0))
+		emu.Append("bench-project", "bench-store", 0, lg, time.Unix(1795478400, 0))
 	}
-	begin, _ := emu.Cursor("p", "s", 0, "begin")
-	end, _ := emu.Cursor("p", "s", 0, "end")
+	begin, _ := emu.Cursor("bench-project", "bench-store", 0, "begin")
+	end, _ := emu.Cursor("bench-project", "bench-store", 0, "end")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -58,7 +58,8 @@ func BenchmarkShipRange(b *testing.B) {
 	}()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting"}[k]
+		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
+			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		b.Fatal(err)
@@ -66,7 +67,7 @@ func BenchmarkShipRange(b *testing.B) {
 	s := New(cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	defer s.Close()
 	ev, _ := json.Marshal(map[string]any{"source": map[string]any{
-		"projectName": "p", "logstoreName": "s", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
+		"projectName": "bench-project", "logstoreName": "bench-store", "endpoint": endpoint, "shardId": 0, "beginCursor": begin, "endCursor": end,
 	}})
 	// A first pass warms the emulator's answer cache.
 	if _, err := s.Ship(b.Context(), Invocation{Event: ev, Credentials: creds}); err != nil {

@@ -23,7 +23,7 @@ type pulled struct {
 
 // startPrefetch reads r in a goroutine until the range ends, an error
 // occurs or stop is called. r must not be used by anyone else meanwhile.
-func startPrefetch(ctx context.Context, r *logstore.Reader) *prefetcher {
+func startPrefetch(ctx context.Context, r Source) *prefetcher {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &prefetcher{out: make(chan pulled), cancel: cancel, done: make(chan struct{})}
 	go func() {

@@ -6,6 +6,7 @@ import (
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
 
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/format"
 	"sls2siem/internal/logstore"
 	"sls2siem/internal/transport"
@@ -20,14 +21,21 @@ type Session struct {
 	enc  *format.Encoder
 	conn *transport.Conn
 	buf  []byte
+	// flushedBase is the connection's MessagesFlushed when the session
+	// took it (a pooled connection has carried other messages).
+	flushedBase uint64
 }
 
-// Counts are what one Write sent.
-type Counts struct {
-	Logs      int64
-	Bytes     int64
-	Truncated int64
-	Dropped   int64 // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop: not sent
+// Written is what one write of a batch did. Its counters describe the
+// batch (see delivery.Counters): Logs the messages handed to the
+// connection (the skipped ones excluded); LogGroups, Bytes, Truncated and
+// Dropped the whole batch, skipped messages included, set once every
+// message was handed (Whole). Start and End are the connection's
+// positions before and after (see transport.Conn.Position).
+type Written struct {
+	delivery.Counters
+	Start, End uint64
+	Whole      bool
 }
 
 // NewSession starts a session; it connects on its first Write.
@@ -41,21 +49,34 @@ func (ss *Session) SetOrigin(project, logstore string, shard int) {
 	ss.enc.SetOrigin(project, logstore, shard)
 }
 
-// Write formats every log of groups, writes it and flushes. Writes are
-// bounded by ctx's deadline. On error the caller must Reset the session:
-// what was written on this connection may be lost. The origin element
-// (SYSLOG_ORIGIN_SD) takes each group's cursor from LogGroup.GetCursor;
-// use WriteBatch for batches whose groups do not carry it.
-func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (Counts, error) {
-	return ss.write(ctx, groups, nil, 0)
+// Write formats every log of groups, writes it and flushes, and returns
+// the batch's counters (Logs: the messages handed to the connection;
+// LogGroups, Bytes, Truncated, Dropped: the batch's once every message was
+// handed; what reached the socket: Flushed). Writes are bounded by ctx's
+// deadline. On error the caller must Reset the session: what was written
+// on this connection may be lost. The origin element (SYSLOG_ORIGIN_SD)
+// takes each group's cursor from LogGroup.GetCursor; use WriteBatch for
+// batches whose groups do not carry it.
+func (ss *Session) Write(ctx context.Context, groups []*sls.LogGroup) (delivery.Counters, error) {
+	w, err := ss.write(ctx, groups, nil, 0)
+	return w.Counters, err
 }
 
 // WriteBatch is Write for a batch of the logstore reader: the origin
 // element numbers its groups from the batch's cursor. The first skip
-// messages the batch would send are not sent (nor counted): the receiver
-// confirmed them on an earlier connection.
-func (ss *Session) WriteBatch(ctx context.Context, b *logstore.Batch, skip int64) (Counts, error) {
+// messages the batch would send are not sent (nor counted in Logs): the
+// receiver confirmed them on an earlier connection.
+func (ss *Session) WriteBatch(ctx context.Context, b *logstore.Batch, skip int64) (Written, error) {
 	return ss.write(ctx, b.Groups, b, skip)
+}
+
+// Flushed counts the messages written whole to the socket since the
+// session took its connection (0 without one).
+func (ss *Session) Flushed() int64 {
+	if ss.conn == nil {
+		return 0
+	}
+	return int64(ss.conn.MessagesFlushed() - ss.flushedBase)
 }
 
 // Position is how far the session's connection has sent (see
@@ -77,15 +98,25 @@ func (ss *Session) Acked() (pos uint64, ok, messages bool) {
 	return pos, ok, ss.conn.CountsMessages()
 }
 
-func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch, skip int64) (Counts, error) {
-	var c Counts
+func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch, skip int64) (Written, error) {
+	var w Written
 	if ss.conn == nil {
 		conn, err := ss.s.pool.Get(ctx)
 		if err != nil {
-			return c, err
+			return w, err
 		}
-		ss.conn = conn
+		ss.conn, ss.flushedBase = conn, conn.MessagesFlushed()
 	}
+	w.Start = ss.conn.Position()
+	err := ss.writeGroups(ctx, groups, b, skip, &w)
+	w.End = ss.conn.Position()
+	return w, err
+}
+
+// writeGroups writes the messages of groups (after the first skip) and
+// flushes, counting into w.
+func (ss *Session) writeGroups(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch, skip int64, w *Written) error {
+	var bytes, truncated, dropped int64
 	dl, _ := ctx.Deadline()
 	ss.conn.SetDeadline(dl)
 	origin := ss.s.cfg.Format.Origin
@@ -100,27 +131,27 @@ func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstor
 		for i, l := range g.Logs {
 			var res format.Result
 			ss.buf, res = ss.enc.Append(ss.buf[:0], grp, i, l)
-			if res != format.Dropped && skip > 0 {
+			switch res {
+			case format.Dropped:
+				dropped++
+				continue
+			case format.Truncated:
+				truncated++
+			}
+			bytes += int64(len(ss.buf))
+			if skip > 0 {
 				skip--
 				continue
 			}
-			switch res {
-			case format.Dropped:
-				if skip == 0 {
-					c.Dropped++
-				}
-				continue
-			case format.Truncated:
-				c.Truncated++
-			}
 			if err := ss.conn.Write(ss.buf); err != nil {
-				return c, err
+				return err
 			}
-			c.Logs++
-			c.Bytes += int64(len(ss.buf))
+			w.Logs++
 		}
 	}
-	return c, ss.conn.Flush()
+	w.Whole = true
+	w.LogGroups, w.Bytes, w.Truncated, w.Dropped = int64(len(groups)), bytes, truncated, dropped
+	return ss.conn.Flush()
 }
 
 // Confirm checks that everything written on the session's connection

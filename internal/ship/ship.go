@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/deadletter"
+	"sls2siem/internal/delivery"
 	"sls2siem/internal/format"
 	"sls2siem/internal/ledger"
 	"sls2siem/internal/logstore"
@@ -29,31 +31,6 @@ type Invocation struct {
 	Credentials secret.Credentials
 }
 
-// Totals are what a run delivered: the fields both drivers' summaries
-// (a trigger invocation, a consumer run) share.
-type Totals struct {
-	LogGroups int64 `json:"logGroups"`
-	Logs      int64 `json:"logs"` // confirmed delivered, each counted once
-	Bytes     int64 `json:"bytes"`
-	Truncated int64 `json:"truncated"`
-	Dropped   int64 `json:"dropped"` // longer than SYSLOG_MAX_MESSAGE_SIZE with SYSLOG_OVERSIZE=drop
-	Resent    int64 `json:"resent"`  // logs sent again after a connection failed: possible duplicates
-	Retries   int64 `json:"retries"` // reconnections (trigger) or batches sent again (consumer) after a failed send
-}
-
-// Attrs are the totals as log attributes.
-func (t Totals) Attrs() []slog.Attr {
-	return []slog.Attr{
-		slog.Int64("logGroups", t.LogGroups),
-		slog.Int64("logs", t.Logs),
-		slog.Int64("bytes", t.Bytes),
-		slog.Int64("truncated", t.Truncated),
-		slog.Int64("dropped", t.Dropped),
-		slog.Int64("resent", t.Resent),
-		slog.Int64("retries", t.Retries),
-	}
-}
-
 // Summary is the function's answer, and the fields of its log line.
 type Summary struct {
 	RequestID   string `json:"requestId,omitempty"`
@@ -62,10 +39,14 @@ type Summary struct {
 	Shard       int    `json:"shard"`
 	BeginCursor string `json:"beginCursor"`
 	EndCursor   string `json:"endCursor"`
-	Totals
+	delivery.Counters
 	// Unconfirmed counts the logs written but not confirmed when the
 	// invocation failed (0 on success).
 	Unconfirmed int64 `json:"unconfirmed"`
+	// SendFailure is the kind of the receiver-side failure that failed the
+	// range (transport.Kind: connect, refused, tls, write, confirm, ack,
+	// timeout); empty on success or when the failure was not sending.
+	SendFailure string `json:"sendFailure,omitempty"`
 	// DeadLettered reports that the failed range was recorded in the
 	// dead-letter logstore (SHIP_DEADLETTER_LOGSTORE) for redrive.
 	DeadLettered bool `json:"deadLettered"`
@@ -103,11 +84,24 @@ type Shipper struct {
 	dl *deadletter.Writer
 }
 
+// Option adjusts the syslog transport of a Shipper.
+type Option func(*transport.Config)
+
+// WithDial makes the Shipper open its syslog connections with dial (see
+// transport.Config.Dial): the delivery simulator's simulated network.
+func WithDial(dial func(ctx context.Context, network, address string) (net.Conn, error)) Option {
+	return func(c *transport.Config) { c.Dial = dial }
+}
+
 // New returns a Shipper for cfg.
-func New(cfg config.Config, log *slog.Logger) *Shipper {
+func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 	var dl *deadletter.Writer
 	if cfg.DeadLetterLogstore != "" {
 		dl = deadletter.NewWriter(cfg.DeadLetterLogstore)
+	}
+	tc := cfg.Syslog.Transport
+	for _, o := range opts {
+		o(&tc)
 	}
 	return &Shipper{
 		dl:     dl,
@@ -115,7 +109,7 @@ func New(cfg config.Config, log *slog.Logger) *Shipper {
 		log:    log,
 		sls:    slsapi.NewTransport(cfg.Endpoints),
 		budget: logstore.NewBudget(cfg.BatchMemory),
-		pool:   transport.NewPool(cfg.Syslog.Transport),
+		pool:   transport.NewPool(tc),
 	}
 }
 
@@ -144,7 +138,10 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 			slog.Int("shard", sum.Shard),
 			slog.String("beginCursor", sum.BeginCursor),
 			slog.String("endCursor", sum.EndCursor),
-		}, sum.Totals.Attrs()...)
+		}, sum.Counters.Attrs()...)
+		if sum.SendFailure != "" {
+			attrs = append(attrs, slog.String("sendFailure", sum.SendFailure))
+		}
 		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("lagSeconds", sum.LagSeconds),
 			slog.Bool("deadLettered", sum.DeadLettered), slog.Int64("durationMs", sum.DurationMS))
 		LogOutcome(ctx, s.log, "invocation shipped", "invocation failed", attrs, err)
@@ -203,6 +200,7 @@ func (s *Shipper) run(ctx context.Context, src trigger.Source, creds secret.Cred
 	}
 	err := s.shipRange(ctx, src, creds, sum)
 	if err != nil {
+		sum.SendFailure = string(transport.KindOf(err))
 		err = fmt.Errorf("ship project %s logstore %s shard %d [%s, %s): %w; %d logs were confirmed delivered and %d more written unconfirmed before the failure: the whole range must be retried",
 			src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor, err, sum.Logs, sum.Unconfirmed)
 	}
@@ -269,14 +267,7 @@ func resolved(ctx context.Context, w *deadletter.Writer, client *slsapi.Client, 
 // deadLetterTimeout bounds a dead-letter write without a deadline.
 const deadLetterTimeout = 10 * time.Second
 
-// shipRange reads the range and writes it. The ledger keeps what the
-// current connection carried that the receiver has not confirmed; after
-// every batch the connection reports how far the receiver has confirmed
-// (RELP acknowledgements, or the bytes its TCP stack acknowledged), and
-// when the connection fails only the unconfirmed rest is read again and
-// resent on a new one (for RELP from the first unacknowledged message).
-// Retries are bounded by SYSLOG_MAX_RETRIES failures in a row without a
-// confirmed log.
+// shipRange reads the range from SLS and delivers it (Deliver).
 func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secret.Credentials, sum *Summary) error {
 	reader := logstore.NewReader(logstore.Range{
 		Endpoint: src.Endpoint, Project: src.ProjectName, Logstore: src.LogstoreName,
@@ -285,16 +276,39 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 	defer reader.Close()
 	sess := s.NewSession()
 	sess.SetOrigin(src.ProjectName, src.LogstoreName, src.ShardID)
-	defer sess.Reset() // success releases the connection first
+	var err error
+	sum.Counters, sum.Unconfirmed, err = s.Deliver(ctx, reader, sess, src.EndCursor)
+	return err
+}
 
+// Source is where the batches of a range come from: the SLS logstore
+// reader, or the delivery simulator's generator (internal/delivery/sim).
+type Source interface {
+	// Next returns the next batch, or logstore.ErrDone after the last.
+	Next(ctx context.Context) (*logstore.Batch, error)
+	// Seek makes Next continue at cursor (a batch's Cursor, or the end).
+	Seek(cursor string)
+}
+
+// Deliver writes every batch of src through sess and answers nil only
+// when the receiver confirmed every log. The ledger keeps what the current
+// connection carried that the receiver has not confirmed; after every
+// batch the connection reports how far the receiver has confirmed (RELP
+// acknowledgements, or the bytes its TCP stack acknowledged), and when the
+// connection fails only the unconfirmed rest is read again and resent on
+// a new one (for RELP from the first unacknowledged message). Retries are
+// bounded by SYSLOG_MAX_RETRIES failures in a row without a confirmed log.
+// end is the cursor after the range's last batch. It returns what was
+// delivered, even on error, and how many logs were written unconfirmed
+// when it failed. The session is released to the pool on success and
+// reset otherwise.
+func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end string) (delivery.Counters, int64, error) {
+	defer sess.Reset() // success releases the connection first
 	led := ledger.New(s.cfg.Syslog.MaxRetries)
-	defer func() {
-		c := led.Confirmed()
-		sum.LogGroups, sum.Logs, sum.Truncated, sum.Dropped = c.Groups, c.Logs, c.Truncated, c.Dropped
-		sum.Resent, sum.Retries, sum.Unconfirmed = led.Resent(), led.Retries(), led.Unconfirmed()
-	}()
-	// confirm records what the receiver has confirmed so far.
+	// confirm records what the receiver has confirmed so far, and what
+	// reached the socket.
 	confirm := func() {
+		led.Flushed(sess.Flushed())
 		if pos, ok, messages := sess.Acked(); ok {
 			if messages {
 				led.ConfirmMessages(pos)
@@ -305,10 +319,11 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 	}
 	var skipAt string // the resume batch, and how many of its messages to skip
 	var skip int64
-	pf := startPrefetch(ctx, reader)
+	pf := startPrefetch(ctx, src)
 	defer func() { pf.stop() }()
 	// retry resets the connection after cause and resumes the range at the
-	// first unconfirmed message (or at cursor, the batch being written).
+	// first unconfirmed message (or at cursor, when everything written is
+	// confirmed).
 	retry := func(cause error, cursor string) error {
 		confirm() // RELP acknowledgements stay true after the failure
 		sess.Reset()
@@ -325,52 +340,60 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 			return cause
 		}
 		skipAt, skip = resume, n
-		reader.Seek(resume)
-		pf = startPrefetch(ctx, reader)
+		src.Seek(resume)
+		pf = startPrefetch(ctx, src)
 		return nil
 	}
 	for {
 		batch, err := pf.next(ctx)
 		if errors.Is(err, logstore.ErrDone) {
 			if err := sess.Confirm(ctx); err != nil {
-				if rerr := retry(err, src.EndCursor); rerr != nil {
-					return s.deadlineHint(ctx, rerr)
+				if rerr := retry(err, end); rerr != nil {
+					return led.Counters(), led.Unconfirmed(), s.deadlineHint(ctx, rerr)
 				}
 				continue
 			}
+			led.Flushed(sess.Flushed())
 			led.ConfirmAll()
 			break
 		}
 		if err != nil {
-			return s.deadlineHint(ctx, err)
+			return led.Counters(), led.Unconfirmed(), s.deadlineHint(ctx, err)
 		}
 		if len(batch.Groups) == 0 {
 			batch.Release()
 			continue
 		}
-		cursor, groups := batch.Cursor, int64(len(batch.Groups))
+		cursor, next := batch.Cursor, batch.NextCursor
+		if next == "" {
+			next = cursor
+		}
 		var n int64
 		if cursor == skipAt {
 			n, skipAt = skip, ""
 		}
-		start := sess.Position()
-		c, err := sess.WriteBatch(ctx, batch, n)
+		before := sess.Position() // what the old account read: 0 before the (pooled) connection is taken
+		w, err := sess.WriteBatch(ctx, batch, n)
 		batch.Release()
-		sum.Bytes += c.Bytes
+		if plantStartBeforeConnect {
+			w.Start = before
+		}
 		// Recorded even when the write failed part-way: what the receiver
 		// acknowledged of it counts, and a resend resumes after that.
-		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: c.Logs, Groups: groups, Truncated: c.Truncated, Dropped: c.Dropped,
-			Start: start, End: sess.Position()})
+		led.Sent(ledger.Entry{Cursor: cursor, Skip: n, Logs: w.Logs, Groups: w.LogGroups, Bytes: w.Bytes,
+			Truncated: w.Truncated, Dropped: w.Dropped, Start: w.Start, End: w.End, Whole: w.Whole})
 		if err != nil {
-			if rerr := retry(err, cursor); rerr != nil {
-				return s.deadlineHint(ctx, rerr)
+			// The batch is pending unless the receiver confirmed all of it
+			// before the failure showed: then the resend starts after it.
+			if rerr := retry(err, next); rerr != nil {
+				return led.Counters(), led.Unconfirmed(), s.deadlineHint(ctx, rerr)
 			}
 			continue
 		}
 		confirm()
 	}
 	sess.Release()
-	return nil
+	return led.Counters(), 0, nil
 }
 
 // sleep waits d or until ctx is done.

@@ -257,8 +257,11 @@ func TestRetriesAreBoundedByConfirmedProgress(t *testing.T) {
 	if !strings.Contains(err.Error(), "SYSLOG_MAX_RETRIES=1") || !strings.Contains(err.Error(), "without a confirmed log") {
 		t.Errorf("error %q does not say the retries ran out without progress", err)
 	}
-	if sum.Retries != 1 || conns.Load() != 2 {
-		t.Errorf("retries %d over %d connections, want 1 retry and 2 connections", sum.Retries, conns.Load())
+	if sum.Reconnects != 1 || conns.Load() != 2 {
+		t.Errorf("reconnects %d over %d connections, want 1 reconnect and 2 connections", sum.Reconnects, conns.Load())
+	}
+	if sum.Resent < 0 || sum.SendFailure == "" {
+		t.Errorf("summary %+v: want resent >= 0 and the send failure's kind", sum)
 	}
 	if sum.Logs != 0 {
 		t.Errorf("%d logs counted as delivered; the receiver confirmed none", sum.Logs)

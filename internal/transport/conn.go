@@ -47,6 +47,22 @@ type Config struct {
 	DialTimeout  time.Duration
 	WriteTimeout time.Duration // bound on every write to the socket and on Confirm
 	IdleTimeout  time.Duration // pooled connections idle longer are closed
+	// Dial opens the TCP or UDP connection (nil: a net.Dialer with
+	// DialTimeout and keep-alives). A connection that also has
+	//
+	//	Unacked() (int, error)
+	//
+	// tells Confirm and Acked how many written bytes the peer has not
+	// acknowledged, instead of the socket's send queue (SIOCOUTQ). It is
+	// the seam of the delivery simulator (internal/delivery/sim), which
+	// dials simulated connections.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// sendQueue is a connection that tells how much of what was written its
+// peer has not acknowledged (see Config.Dial).
+type sendQueue interface {
+	Unacked() (int, error)
 }
 
 const bufferSize = 64 * 1024
@@ -67,6 +83,17 @@ type Conn struct {
 	sent     uint64 // datagrams, for udp
 	lastUsed time.Time
 	frame    [24]byte
+	// outq reports the bytes written and not acknowledged by the peer's
+	// TCP stack; nil where nothing tells.
+	outq func() (int, error)
+	// For tcp and tls: where each message handed to the write buffer ends
+	// in the (plaintext) stream, from ends[head] on those not yet known to
+	// have reached the socket; queued is the stream's length, flushedMsgs
+	// counts the messages that reached the socket (MessagesFlushed).
+	ends        []uint64
+	head        int
+	queued      uint64
+	flushedMsgs uint64
 	// confirmed is set once a Confirm succeeded: the receiver has
 	// accepted data on this connection.
 	confirmed bool
@@ -85,7 +112,6 @@ func isRELP(network string) bool { return network == NetworkRELP || network == N
 // (certificate and host name verification) completes before Dial returns,
 // and for RELP the session is open.
 func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
-	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	network := cfg.Network
 	if !slices.Contains([]string{NetworkTCP, NetworkTLS, NetworkUDP, NetworkRELP, NetworkRELPTLS}, network) {
 		return nil, fmt.Errorf("syslog transport: unknown network %q", network)
@@ -94,9 +120,18 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 	if network == NetworkUDP {
 		proto = "udp"
 	}
-	raw, err := d.DialContext(ctx, proto, cfg.Address)
+	dial := cfg.Dial
+	if dial == nil {
+		d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	} else if cfg.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.DialTimeout)
+		defer cancel()
+	}
+	raw, err := dial(ctx, proto, cfg.Address)
 	if err != nil {
-		return nil, fmt.Errorf("connect to syslog receiver %s over %s: %w", cfg.Address, network, err)
+		return nil, newSendError(opConnect, cfg, err)
 	}
 	// Bytes are counted below TLS: what the receiver's TCP stack
 	// acknowledges is compared with them.
@@ -109,12 +144,18 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 		cancel()
 		if err != nil {
 			raw.Close()
-			return nil, fmt.Errorf("connect to syslog receiver %s over %s: %w", cfg.Address, network, describeTLS(err))
+			return nil, newSendError(opConnect, cfg, describeTLS(err))
 		}
 		nc = tc
 	}
 	dw := &deadlineWriter{nc: nc, timeout: cfg.WriteTimeout}
 	c := &Conn{cfg: cfg, nc: nc, raw: raw, counted: counted, dw: dw, w: bufio.NewWriterSize(dw, bufferSize), lastUsed: time.Now()}
+	switch q, ok := raw.(sendQueue); {
+	case ok:
+		c.outq = q.Unacked
+	case outqSupported:
+		c.outq = func() (int, error) { return unacked(raw) }
+	}
 	if isRELP(network) {
 		octx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 		defer cancel()
@@ -122,7 +163,7 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 			Software: cfg.Software, Window: cfg.RELPWindow, Timeout: max(cfg.WriteTimeout, time.Second),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("connect to syslog receiver %s over %s: %w", cfg.Address, network, err)
+			return nil, newSendError(opConnect, cfg, err)
 		}
 		c.relp = rc
 		c.w, c.dw = nil, nil
@@ -167,36 +208,75 @@ func (c *Conn) Write(msg []byte) error {
 	switch {
 	case c.relp != nil:
 		_, err := c.relp.Send(c.relpCtx, msg)
-		return c.wrap("send", err)
+		return c.wrap(opSend, err)
 	case c.cfg.Network == NetworkUDP:
 		_, err := c.dw.Write(msg)
 		if err == nil {
 			c.sent++
 		}
-		return c.wrap("send", err)
+		return c.wrap(opSend, err)
 	}
 	if c.cfg.Framing == FramingOctetCounting {
 		hdr := strconv.AppendInt(c.frame[:0], int64(len(msg)), 10)
 		hdr = append(hdr, ' ')
+		c.queue(len(hdr) + len(msg))
 		if _, err := c.w.Write(hdr); err != nil {
-			return c.wrap("send", err)
+			return c.wrap(opSend, err)
 		}
 		_, err := c.w.Write(msg)
-		return c.wrap("send", err)
+		return c.wrap(opSend, err)
 	}
+	c.queue(len(msg) + 1)
 	if _, err := c.w.Write(msg); err != nil {
-		return c.wrap("send", err)
+		return c.wrap(opSend, err)
 	}
-	return c.wrap("send", c.w.WriteByte('\n'))
+	return c.wrap(opSend, c.w.WriteByte('\n'))
+}
+
+// queue records where the message of n framed bytes about to be buffered
+// ends in the stream, dropping the records of messages already written.
+func (c *Conn) queue(n int) {
+	c.advanceFlushed()
+	if c.head == len(c.ends) {
+		c.ends, c.head = c.ends[:0], 0
+	} else if c.head > len(c.ends)/2 {
+		c.ends = c.ends[:copy(c.ends, c.ends[c.head:])]
+		c.head = 0
+	}
+	c.queued += uint64(n)
+	c.ends = append(c.ends, c.queued)
+}
+
+// advanceFlushed counts the queued messages that reached the socket.
+func (c *Conn) advanceFlushed() {
+	for c.head < len(c.ends) && c.ends[c.head] <= c.dw.written {
+		c.head++
+		c.flushedMsgs++
+	}
+}
+
+// MessagesFlushed counts the messages, from the connection's first, that
+// were written whole to the socket: RELP frames, stream messages, UDP
+// datagrams. What is still in the write buffer, or was cut by a failed
+// write, is not.
+func (c *Conn) MessagesFlushed() uint64 {
+	switch {
+	case c.relp != nil:
+		return c.relp.Flushed()
+	case c.cfg.Network == NetworkUDP:
+		return c.sent
+	}
+	c.advanceFlushed()
+	return c.flushedMsgs
 }
 
 // Flush writes what is buffered to the socket.
 func (c *Conn) Flush() error {
 	c.lastUsed = time.Now()
 	if c.relp != nil {
-		return c.wrap("flush", c.relp.Flush())
+		return c.wrap(opFlush, c.relp.Flush())
 	}
-	return c.wrap("flush", c.w.Flush())
+	return c.wrap(opFlush, c.w.Flush())
 }
 
 // Position is how far the connection has sent, in the unit of Acked:
@@ -226,11 +306,11 @@ func (c *Conn) Acked() (pos uint64, ok bool) {
 		return n, true
 	case c.cfg.Network == NetworkUDP:
 		return c.sent, !c.failed
-	case c.failed || !outqSupported:
+	case c.failed || c.outq == nil:
 		return 0, false
 	}
 	written := c.counted.n.Load()
-	n, err := unacked(c.raw)
+	n, err := c.outq()
 	if err != nil || uint64(n) > written {
 		return 0, false
 	}
@@ -256,7 +336,7 @@ func (c *Conn) Confirm(ctx context.Context) error {
 	switch {
 	case c.relp != nil:
 		if err := c.relp.Wait(ctx); err != nil {
-			return c.wrap("confirm delivery", err)
+			return c.wrap(opConfirm, err)
 		}
 		c.confirmed = true
 		return nil
@@ -270,9 +350,12 @@ func (c *Conn) Confirm(ctx context.Context) error {
 		// catches a receiver that resets the connection or sends a TLS
 		// alert while bytes are still in flight.
 		if err := c.peerClosed(); err != nil {
-			return c.wrap("confirm delivery", err)
+			return c.wrap(opConfirm, err)
 		}
-		n, err := unacked(c.raw)
+		n, err := 0, error(nil)
+		if c.outq != nil {
+			n, err = c.outq()
+		}
 		if err != nil || n == 0 {
 			c.confirmed = true
 			return nil // acknowledged (or unknown here: the liveness check stands)
@@ -282,10 +365,10 @@ func (c *Conn) Confirm(ctx context.Context) error {
 			last, progressAt = n, now
 		}
 		if err := ctx.Err(); err != nil {
-			return c.wrap("confirm delivery", fmt.Errorf("%d bytes still unacknowledged by the receiver: %w", n, err))
+			return c.wrap(opConfirm, fmt.Errorf("%d bytes still unacknowledged by the receiver: %w", n, err))
 		}
 		if now.Sub(progressAt) > stall {
-			return c.wrap("confirm delivery", fmt.Errorf("%d bytes still unacknowledged by the receiver, none for %s: %w", n, stall, errTimeout))
+			return c.wrap(opConfirm, fmt.Errorf("%d bytes still unacknowledged by the receiver, none for %s: %w", n, stall, errTimeout))
 		}
 	}
 }
@@ -320,9 +403,14 @@ func (c *Conn) wrap(op string, err error) error {
 		return nil
 	}
 	c.failed = true
-	err = c.explainTLS(err)
-	return fmt.Errorf("%s to syslog receiver %s over %s: %w", op, c.cfg.Address, c.cfg.Network, err)
+	return newSendError(op, c.cfg, c.explainTLS(err))
 }
+
+// Errors of peerClosed.
+var (
+	errPeerClosed = errors.New("the receiver closed the connection")
+	errPeerSent   = errors.New("the receiver sent data on a syslog connection")
+)
 
 // peerClosed reports, without blocking for more than a millisecond,
 // whether the receiver has closed or reset the connection. Receivers never
@@ -343,11 +431,11 @@ func (c *Conn) peerClosed() error {
 	case errors.As(err, &ne) && ne.Timeout():
 		return nil
 	case errors.Is(err, io.EOF):
-		return errors.New("the receiver closed the connection")
+		return errPeerClosed
 	case err != nil:
 		return describeTLS(err)
 	case n > 0:
-		return errors.New("the receiver sent data on a syslog connection")
+		return errPeerSent
 	}
 	return nil
 }
@@ -364,11 +452,13 @@ func (c *Conn) alive() bool {
 	return c.peerClosed() == nil
 }
 
-// deadlineWriter sets a write deadline before every write to the socket.
+// deadlineWriter sets a write deadline before every write to the socket
+// and counts the bytes written (plaintext: above TLS).
 type deadlineWriter struct {
 	nc      net.Conn
 	timeout time.Duration
 	limit   time.Time
+	written uint64
 }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
@@ -382,5 +472,7 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 	if err := d.nc.SetWriteDeadline(dl); err != nil {
 		return 0, err
 	}
-	return d.nc.Write(p)
+	n, err := d.nc.Write(p)
+	d.written += uint64(n)
+	return n, err
 }
