@@ -102,7 +102,7 @@ func newWorld(t *testing.T) *world {
 		"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_HOSTNAME": "test-host", "SYSLOG_MAX_RETRIES": "0",
 		"SYSLOG_RETRY_BACKOFF": "10ms", "SYSLOG_DIAL_TIMEOUT": "1s",
 		"SLS_ENDPOINT": w.endpoint, "SLS_PROJECT": project, "SLS_LOGSTORE": logstore,
-		"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false",
+		"SLS_ALLOWED_ENDPOINTS": strings.TrimPrefix(w.endpoint, "http://"), "SLS_HTTPS": "false",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": akID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret,
 		"LOG_LEVEL": "info", "LOG_FORMAT": "json",
 	}
@@ -155,7 +155,7 @@ func opOf(r *http.Request) string {
 
 // client is an SLS client of the emulator, for a case's set-up.
 func (w *world) client() *slsapi.Client {
-	allowed, _ := trust.ParseEndpoints("127.0.0.1", false)
+	allowed, _ := trust.ParseEndpoints(w.env["SLS_ALLOWED_ENDPOINTS"], false)
 	c, err := slsapi.New(w.endpoint, secret.Credentials{AccessKeyID: akID, AccessKeySecret: akSecret}, slsapi.NewTransport(allowed))
 	if err != nil {
 		w.t.Fatal(err)

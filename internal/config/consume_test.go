@@ -152,14 +152,14 @@ func TestConsumeMetricsAndHealth(t *testing.T) {
 // optional defaults.
 func TestStatusConfig(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"SLS_ENDPOINT": "127.0.0.1:8080", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false",
+		"SLS_ENDPOINT": "127.0.0.1:8080", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1:8080", "SLS_HTTPS": "false",
 		"SLS_PROJECT": "proj", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIid", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "the-secret",
 	}), UseStatus)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.SLS.Endpoint != "http://127.0.0.1:8080" || c.SLS.Project != "proj" || c.SLS.Logstore != "" || c.SLS.Group != "sls2siem" ||
-		!slices.Equal(c.Endpoints.Patterns(), []string{"127.0.0.1"}) || c.Endpoints.HTTPS() || len(c.Warnings) != 1 ||
+		!slices.Equal(c.Endpoints.Patterns(), []string{"127.0.0.1:8080"}) || c.Endpoints.HTTPS() || len(c.Warnings) != 1 ||
 		c.Credentials.AccessKeySecret != "the-secret" {
 		t.Errorf("status config = %+v", c)
 	}

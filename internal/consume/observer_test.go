@@ -27,7 +27,7 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	sess := newShipper(t, closed).NewSession()
+	sess := newShipper(t, "http://127.0.0.1:1", closed).NewSession()
 	_, err = sess.Write(ctx, groups)
 	if got := FailureKind(err); got != FailConnect {
 		t.Errorf("nothing listening: %v classified %q, want connect", err, got)
@@ -47,7 +47,7 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	sess = newShipper(t, ln.Addr().String()).NewSession()
+	sess = newShipper(t, "http://127.0.0.1:1", ln.Addr().String()).NewSession()
 	defer sess.Reset()
 	if _, err = sess.Write(ctx, groups); err == nil {
 		err = sess.Confirm(ctx)

@@ -9,7 +9,7 @@ import (
 )
 
 var allowed = func() trust.Endpoints {
-	e, err := trust.ParseEndpoints("127.0.0.1,*.log.aliyuncs.com", false)
+	e, err := trust.ParseEndpoints("127.0.0.1:8080,*.log.aliyuncs.com", false)
 	if err != nil {
 		panic(err)
 	}

@@ -161,7 +161,7 @@ type bfResult struct {
 // credentials against the emulator and the receiver at port.
 func bfCommand(ctx context.Context, c *cloud, port int, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, functionBinary, append([]string{"backfill"}, args...)...)
-	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv...),
+	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv(c.endpoint)...),
 		trEnv(port, "SYSLOG_ORIGIN_SD=true", "SYSLOG_MAX_RETRIES=2", "SYSLOG_DIAL_TIMEOUT=500ms")...)
 	cmd.Env = append(cmd.Env, "SLS_ENDPOINT="+c.endpoint,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+c.role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+c.role.AccessKeySecret,

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +100,7 @@ func (c *cloud) start(t *testing.T, contract fcemu.Contract, creds fcemu.Credent
 	t.Helper()
 	cfg.Binary = functionBinary
 	cfg.Contract = contract
-	cfg.Env = append(slices.Clone(localcloud.TrustEnv), cfg.Env...)
+	cfg.Env = append(localcloud.TrustEnv(c.endpoint), cfg.Env...)
 	cfg.Credentials = creds
 	cfg.Output = c.output
 	cfg.FunctionName = "sls2siem"

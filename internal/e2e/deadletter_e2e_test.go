@@ -44,7 +44,7 @@ func dlEnv(port int, extra ...string) []string {
 func dlRecords(t *testing.T, c *cloud) []deadletter.Record {
 	t.Helper()
 	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(c.endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func dlRecords(t *testing.T, c *cloud) []deadletter.Record {
 	for shard := range 2 {
 		begin, _ := c.emu.Cursor(c.data.Project, dlLogstore, shard, "begin")
 		end, _ := c.emu.Cursor(c.data.Project, dlLogstore, shard, "end")
-		err := deadletter.Read(context.Background(), cl, c.data.Project, dlLogstore, shard, begin, end, localcloud.LocalEndpoints,
+		err := deadletter.Read(context.Background(), cl, c.data.Project, dlLogstore, shard, begin, end, localcloud.LocalEndpoints(c.endpoint),
 			func(at string, r deadletter.Record, err error) {
 				if err != nil {
 					t.Errorf("record at %s does not parse: %v", at, err)
@@ -83,7 +83,7 @@ func runRedrive(t *testing.T, c *cloud, env []string, args ...string) (int, redr
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, functionBinary, append([]string{"redrive"}, args...)...)
-	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv...), env...)
+	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv(c.endpoint)...), env...)
 	cmd.Env = append(cmd.Env, "SLS_ENDPOINT="+c.endpoint, "SLS_PROJECT="+c.data.Project,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+c.role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+c.role.AccessKeySecret,
 		"ALIBABA_CLOUD_SECURITY_TOKEN="+c.role.SecurityToken)

@@ -49,7 +49,7 @@ func mtStart(t *testing.T, c *cgCloud, name string, syslogPort int, extra ...str
 		"SLS_FETCH_INTERVAL=20ms", "SLS_PULL_COUNT=5", "SLS_CONSUMER_STOP_TIMEOUT=15s",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
 		"LOG_LEVEL=info", "SHIP_METRICS_ADDR=" + addr, "SHIP_STUCK_AFTER=2s",
-	}, localcloud.TrustEnv...)
+	}, localcloud.TrustEnv(c.endpoint)...)
 	cmd.Env = append(cmd.Env, extra...)
 	cs := &cgConsumer{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = cs.out, cs.out

@@ -120,7 +120,7 @@ func TestRedriveConcurrentWithTriggerRetries(t *testing.T) {
 func TestRedriveSkipsBadRecords(t *testing.T) {
 	c := dlCloud(t)
 	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(c.endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,7 +85,7 @@ func RunOutage(ctx context.Context, opts Options) (*OutageResult, error) {
 	addr := rcv.Addr()
 	rcv.Close()
 	res.Receiver = "tcp://" + addr
-	env := append(slices.Clone(TrustEnv), withoutVars(opts.Env, "SYSLOG_HOST", "SYSLOG_PORT", "SYSLOG_ORIGIN_SD", "SHIP_DEADLETTER_LOGSTORE")...)
+	env := append(TrustEnv(endpoint), withoutVars(opts.Env, "SYSLOG_HOST", "SYSLOG_PORT", "SYSLOG_ORIGIN_SD", "SHIP_DEADLETTER_LOGSTORE")...)
 	env = append(env, "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+addr[strings.LastIndexByte(addr, ':')+1:],
 		"SYSLOG_ORIGIN_SD=true", "SHIP_DEADLETTER_LOGSTORE="+DeadLetterLogstore)
 	if lookup(env, "SYSLOG_MAX_RETRIES") == "" {

@@ -15,6 +15,7 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/deadletter"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/secret"
@@ -89,7 +90,7 @@ func (e *env) options(t *testing.T, addr string) Options {
 	host, port, _ := net.SplitHostPort(addr)
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_MAX_RETRIES": "0",
-			"SYSLOG_DIAL_TIMEOUT": "500ms", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SYSLOG_DIAL_TIMEOUT": "500ms", "SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(e.endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseRedriveFC)
 	if err != nil && config.Problems(err)[0].Var != config.VarShipDeadLetterLogstore {
 		t.Fatal(err)

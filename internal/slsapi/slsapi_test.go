@@ -19,13 +19,15 @@ import (
 	"sls2siem/internal/trust"
 )
 
-var local = func() trust.Endpoints {
-	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+// local admits the loopback endpoint (http://127.0.0.1:PORT) and no
+// other port, as SLS_ALLOWED_ENDPOINTS=127.0.0.1:PORT does.
+func local(endpoint string) trust.Endpoints {
+	e, err := trust.ParseEndpoints(strings.TrimPrefix(endpoint, "http://"), false)
 	if err != nil {
 		panic(err)
 	}
 	return e
-}()
+}
 
 var creds = secret.Credentials{AccessKeyID: "LTAI-slsapi", AccessKeySecret: "slsapi-secret"}
 
@@ -49,7 +51,7 @@ func emulator(t *testing.T) (*slsemu.Server, *Client) {
 			t.Fatal(err)
 		}
 	}
-	c, err := New(endpoint, creds, NewTransport(local))
+	c, err := New(endpoint, creds, NewTransport(local(endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,18 +140,18 @@ func TestErrorsNameTheCode(t *testing.T) {
 // TestUnreachableEndpointFailsAtOnce: a failure to connect is final: one
 // dial, no SDK retry, one error naming the endpoint.
 func TestUnreachableEndpointFailsAtOnce(t *testing.T) {
-	rt := NewTransport(local)
-	var dials atomic.Int64
-	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
+	rt := NewTransport(local(addr))
+	var dials atomic.Int64
+	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 	c, err := New("http://"+addr, creds, rt)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +178,7 @@ func TestNotAnSLSEndpoint(t *testing.T) {
 		w.Write([]byte("<html>not found</html>"))
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, creds, NewTransport(local))
+	c, err := New(srv.URL, creds, NewTransport(local(srv.URL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +205,7 @@ func TestDeadlineBoundsACall(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	c, err := New("http://"+ln.Addr().String(), creds, NewTransport(local))
+	c, err := New("http://"+ln.Addr().String(), creds, NewTransport(local(ln.Addr().String())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +219,7 @@ func TestDeadlineBoundsACall(t *testing.T) {
 
 func TestMissingCredentialsNameTheVariables(t *testing.T) {
 	for _, c := range []secret.Credentials{{}, {AccessKeyID: "id"}, {AccessKeySecret: "s"}, {AccessKeyID: " ", AccessKeySecret: "s"}} {
-		_, err := New("http://127.0.0.1:1", c, NewTransport(local))
+		_, err := New("http://127.0.0.1:1", c, NewTransport(local("127.0.0.1:1")))
 		if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET") {
 			t.Errorf("New(%v) = %v", c, err)
 		}
@@ -227,7 +229,7 @@ func TestMissingCredentialsNameTheVariables(t *testing.T) {
 // TestTransportRefusesDisallowedHosts: a request to a host the allow-list
 // does not name never leaves the process.
 func TestTransportRefusesDisallowedHosts(t *testing.T) {
-	rt := NewTransport(local)
+	rt := NewTransport(local("127.0.0.1:1"))
 	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		t.Errorf("dialled %s", addr)
 		return nil, errors.New("no")

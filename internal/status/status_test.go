@@ -47,7 +47,7 @@ func newCloud(t *testing.T, shards int) *cloud {
 		t.Fatal(err)
 	}
 	c.client, err = slsapi.New(endpoint, secret.Credentials{AccessKeyID: ak, AccessKeySecret: akSecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
