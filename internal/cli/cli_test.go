@@ -248,7 +248,8 @@ func TestRedrive(t *testing.T) {
 		e, _ := w.emu.Cursor(project, logstore, 0, "end")
 		r := deadletter.Record{State: deadletter.StateFailed, Endpoint: w.endpoint, Project: project, Logstore: logstore,
 			BeginCursor: b, EndCursor: e, RequestID: "req-1"}
-		if err := deadletter.Append(w.t.Context(), w.client(), project, dlStore, r); err != nil {
+		keys, _ := deadletter.NewKeys(dlKey, "")
+		if err := deadletter.Append(w.t.Context(), w.client(), project, dlStore, keys, r); err != nil {
 			w.t.Fatal(err)
 		}
 	}

@@ -46,6 +46,8 @@ const (
 	nGroups   = 3
 	akID      = "LTAIcliTest"
 	akSecret  = "cli-test-secret-0123456789abcdef"
+	// dlKey signs the dead-letter records (SHIP_DEADLETTER_KEY).
+	dlKey = "cli-test-deadletter-key-0123456789abcdef"
 )
 
 var (
@@ -104,6 +106,7 @@ func newWorld(t *testing.T) *world {
 		"SLS_ENDPOINT": w.endpoint, "SLS_PROJECT": project, "SLS_LOGSTORE": logstore,
 		"SLS_ALLOWED_ENDPOINTS": strings.TrimPrefix(w.endpoint, "http://"), "SLS_HTTPS": "false",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": akID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret,
+		"SHIP_DEADLETTER_KEY": dlKey, "SHIP_REDRIVE_LOGSTORES": logstore,
 		"LOG_LEVEL": "info", "LOG_FORMAT": "json",
 	}
 	return w
@@ -320,7 +323,7 @@ var normalisers = []struct {
 // with -update. No secret may reach it.
 func (w *world) golden(dir string, o outcome) {
 	w.t.Helper()
-	for _, secretValue := range []string{akSecret} {
+	for _, secretValue := range []string{akSecret, dlKey} {
 		if strings.Contains(o.stdout+o.stderr, secretValue) {
 			w.t.Fatalf("the output holds a secret:\n%s\n%s", o.stdout, o.stderr)
 		}

@@ -178,7 +178,7 @@ func TestStatusConfig(t *testing.T) {
 // for every command that needs it, spaces around the values removed.
 func TestCredentialsAreTrimmedAndRequired(t *testing.T) {
 	base := map[string]string{"SYSLOG_HOST": "h", "SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com", "SLS_PROJECT": "proj",
-		"SLS_LOGSTORE": "ls", "SHIP_DEADLETTER_LOGSTORE": "dl"}
+		"SLS_LOGSTORE": "ls", "SHIP_DEADLETTER_LOGSTORE": "dl", "SHIP_DEADLETTER_KEY": strings.Repeat("k", 32), "SHIP_REDRIVE_LOGSTORES": "ls"}
 	for _, use := range []Use{UseShip, UseConsume, UseStatus, UseRedrive, UseBackfill} {
 		_, err := Load(env(base), use)
 		for _, v := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID is not set", "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set"} {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // SYSLOG_TIMEZONE works on runtimes without a zoneinfo database
 
+	"sls2siem/internal/deadletter"
 	"sls2siem/internal/format"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/trust"
@@ -182,6 +184,33 @@ func nameError(err error) error {
 	}
 	_, want, _ := strings.Cut(err.Error(), ": ")
 	return errors.New(want)
+}
+
+// deadLetterKey reads the key of the dead-letter records' MACs.
+func deadLetterKey(v string) (any, error) {
+	if len(v) < deadletter.MinKeyLen {
+		return nil, fmt.Errorf("want at least %d bytes of key material, such as the output of openssl rand -base64 32", deadletter.MinKeyLen)
+	}
+	return v, nil
+}
+
+// logstoreList reads a comma-separated list of logstore names, each once.
+func logstoreList(v string) (any, error) {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" || slices.Contains(out, s) {
+			continue
+		}
+		if err := trust.Logstore(s); err != nil {
+			return nil, fmt.Errorf("%s %w", secret.Quote(s), nameError(err))
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("names no logstore: want a comma-separated list of logstore names")
+	}
+	return out, nil
 }
 
 func allowedEndpoints(v string) (any, error) {

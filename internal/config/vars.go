@@ -63,8 +63,12 @@ const (
 	VarSLSHTTPS               = "SLS_HTTPS"
 	VarDeadlineMargin         = "SHIP_DEADLINE_MARGIN"
 	VarShipDeadLetterLogstore = "SHIP_DEADLETTER_LOGSTORE"
-	VarLogLevel               = "LOG_LEVEL"
-	VarLogFormat              = "LOG_FORMAT"
+	// The dead-letter records' MAC keys and redrive's sources (issue 18).
+	VarShipDeadLetterKey         = "SHIP_DEADLETTER_KEY"
+	VarShipDeadLetterKeyPrevious = "SHIP_DEADLETTER_KEY_PREVIOUS"
+	VarShipRedriveLogstores      = "SHIP_REDRIVE_LOGSTORES"
+	VarLogLevel                  = "LOG_LEVEL"
+	VarLogFormat                 = "LOG_FORMAT"
 
 	VarSLSEndpoint            = "SLS_ENDPOINT"
 	VarSLSProject             = "SLS_PROJECT"

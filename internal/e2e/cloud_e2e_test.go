@@ -85,7 +85,7 @@ func newCloud(t *testing.T) *cloud {
 // checkNoSecrets fails the test when a secret reached the function's output.
 func (c *cloud) checkNoSecrets(t *testing.T) {
 	out := c.output.String()
-	for _, secret := range []string{c.role.AccessKeySecret, c.role.SecurityToken, c.loader.AccessKeySecret} {
+	for _, secret := range []string{c.role.AccessKeySecret, c.role.SecurityToken, c.loader.AccessKeySecret, dlKey} {
 		if strings.Contains(out, secret) {
 			t.Errorf("a secret reached the function's output:\n%s", out)
 		}

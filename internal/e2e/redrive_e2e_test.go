@@ -131,7 +131,7 @@ func TestRedriveSkipsBadRecords(t *testing.T) {
 	evil.Endpoint = "https://evil.example.com"
 	other.Project = "someone-elses"
 	badCursor.EndCursor = "!!"
-	if err := deadletter.Append(context.Background(), cl, c.data.Project, dlLogstore, evil, other, badCursor); err != nil {
+	if err := deadletter.Append(context.Background(), cl, c.data.Project, dlLogstore, dlKeys, evil, other, badCursor); err != nil {
 		t.Fatal(err)
 	}
 	code, res, stderr := runRedrive(t, c, dlEnv(1), "-since", "1h")

@@ -78,7 +78,8 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	vars := []string{
 		"SLS_ENDPOINT=" + endpoint, "SLS_PROJECT=" + data.Project, "SLS_LOGSTORE=" + data.Logstore,
-		"SHIP_DEADLETTER_LOGSTORE=" + DeadLetterLogstore,
+		"SHIP_DEADLETTER_LOGSTORE=" + DeadLetterLogstore, "SHIP_DEADLETTER_KEY=" + newDeadLetterKey(),
+		"SHIP_REDRIVE_LOGSTORES=" + data.Logstore,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + user.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + user.AccessKeySecret,
 		"SLS_CURSOR_POSITION=begin",
 	}

@@ -242,3 +242,45 @@ func TestTransportRefusesDisallowedHosts(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestCheckRange: a range is checked against its shard as SLS has it:
+// one that cannot exist is an *InvalidRangeError, one whose beginning left
+// the shard an *ExpiredRangeError, naming the cursors.
+func TestCheckRange(t *testing.T) {
+	emu, c := emulator(t)
+	ctx := t.Context()
+	begin, _ := c.GetCursor(ctx, "proj", "store", 0, "begin")
+	end, _ := c.GetCursor(ctx, "proj", "store", 0, "end")
+	bn, _ := CursorNumber(begin)
+	if err := c.CheckRange(ctx, "proj", "store", 0, begin, end); err != nil {
+		t.Errorf("the whole shard: %v", err)
+	}
+	if err := c.CheckRange(ctx, "proj", "store", 0, end, end); err != nil {
+		t.Errorf("an empty range at the end: %v", err)
+	}
+	for name, c2 := range map[string]struct {
+		shard      int
+		begin, end string
+		want       string
+	}{
+		"past the end":      {0, begin, Cursor(bn + 10), "its end cursor is 7 log groups past the shard's end cursor"},
+		"backwards":         {0, end, begin, "its begin cursor is after its end cursor"},
+		"no such shard":     {7, begin, end, "ShardNotExist"},
+		"not cursors":       {0, "x", end, "not SLS cursors"},
+		"empty shard, past": {1, begin, Cursor(bn + 1), "1 log groups past"},
+	} {
+		err := c.CheckRange(ctx, "proj", "store", c2.shard, c2.begin, c2.end)
+		var inv *InvalidRangeError
+		if !errors.As(err, &inv) || !strings.Contains(err.Error(), c2.want) || !strings.Contains(err.Error(), "cannot exist") {
+			t.Errorf("%s: %v, want an *InvalidRangeError saying %q", name, err, c2.want)
+		}
+	}
+	if _, err := emu.ExpireBefore("proj", "store", time.Unix(1732500000+90, 0)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CheckRange(ctx, "proj", "store", 0, begin, end)
+	var exp *ExpiredRangeError
+	if !errors.As(err, &exp) || exp.Groups != 2 || !strings.Contains(err.Error(), "2 log groups of it expired") {
+		t.Errorf("expired: %v, want 2 log groups expired", err)
+	}
+}
