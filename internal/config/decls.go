@@ -145,6 +145,8 @@ var Vars = []Var{
 		Doc: "host:port of /metrics, /healthz and /readyz"},
 	{Name: VarShipStuckAfter, Default: "5m", Uses: UseConsume, parse: durationIn(time.Second, 24*time.Hour),
 		Doc: "a shard without a delivery this long while data waits is stuck"},
+	{Name: VarShipMetricsAllowedHosts, Shown: "(any)", Uses: UseConsume, parse: hostList,
+		Doc: "the only Host names the metrics server answers"},
 	{Name: VarAccessKeyID, Shown: "(required by `ship`, `consume`, `status`, `redrive`, `backfill`)", Uses: UseCLI, Required: UseCLI,
 		parse: text, Doc: "AccessKey ID of a RAM user"},
 	{Name: VarAccessKeySecret, Uses: UseCLI, Required: UseCLI, Secret: true, parse: text, Doc: "its secret"},

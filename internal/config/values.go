@@ -251,13 +251,33 @@ func listenAddr(v string) (any, error) {
 	host, port, err := net.SplitHostPort(v)
 	switch {
 	case err != nil:
-		return nil, errors.New("not host:port; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("not host:port; want host:port, such as 127.0.0.1:9464")
 	case !validPort(port):
-		return nil, errors.New("the port must be a number from 1 to 65535; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("the port must be a number from 1 to 65535; want host:port, such as 127.0.0.1:9464")
 	case host != "" && net.ParseIP(host) == nil && !trust.ValidHostName(host):
-		return nil, errors.New("the host must be empty, an IP address or a host name; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("the host must be empty, an IP address or a host name; want host:port, such as 127.0.0.1:9464")
 	}
 	return v, nil
+}
+
+// hostList reads a comma-separated list of host names or IP addresses,
+// without ports.
+func hostList(v string) (any, error) {
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.Trim(strings.TrimSpace(h), "[]"))
+		if h == "" {
+			continue
+		}
+		if net.ParseIP(h) == nil && !trust.ValidHostName(h) {
+			return nil, fmt.Errorf("%s is not a host name or IP address (without a port): want names such as localhost,127.0.0.1,metrics.example.com", secret.Quote(h))
+		}
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("names no host: want names such as localhost,127.0.0.1")
+	}
+	return out, nil
 }
 
 func validPort(p string) bool {

@@ -83,6 +83,8 @@ const (
 	VarSLSConsumerStopTimeout = "SLS_CONSUMER_STOP_TIMEOUT"
 	VarShipMetricsAddr        = "SHIP_METRICS_ADDR"
 	VarShipStuckAfter         = "SHIP_STUCK_AFTER"
+	// The metrics server's Host check (issue 18).
+	VarShipMetricsAllowedHosts = "SHIP_METRICS_ALLOWED_HOSTS"
 
 	VarAccessKeyID     = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 	VarAccessKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"

@@ -171,7 +171,7 @@ func start(t *testing.T, e *env, shipper *ship.Shipper, stuckAfter time.Duration
 	c := e.consumeConfig()
 	m := metrics.New(metrics.Options{Version: "test-1.2.3", Project: c.Project, Logstore: c.Logstore, Group: c.Group,
 		Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: stuckAfter})
-	srv, err := metrics.Listen("127.0.0.1:0", m.Handler(e.log), e.log)
+	srv, err := metrics.Listen("127.0.0.1:0", m.Handler(e.log), e.log, metrics.ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestListenRefusesAnAddressInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	m := metrics.New(metrics.Options{Version: "v", Project: project, Logstore: logstore, HeartbeatTimeout: time.Second, StuckAfter: time.Second})
-	_, err = metrics.Listen(ln.Addr().String(), m.Handler(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
+	_, err = metrics.Listen(ln.Addr().String(), m.Handler(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler), metrics.ServeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("listen on a taken address: %v", err)
 	}
