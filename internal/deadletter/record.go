@@ -134,10 +134,12 @@ func cutUTF8(s string, n int) string {
 // ErrNotARecord is a log of another topic: not ours, skipped.
 var ErrNotARecord = errors.New("not a dead-letter record")
 
-// ErrUnsigned is a record without a valid MAC: forged, altered, or signed
-// with a key that is neither SHIP_DEADLETTER_KEY nor
-// SHIP_DEADLETTER_KEY_PREVIOUS. It is never acted on.
-var ErrUnsigned = errors.New("no valid MAC")
+// ErrUnsigned is a record sls2siem did not sign: its MAC does not verify
+// with SHIP_DEADLETTER_KEY or SHIP_DEADLETTER_KEY_PREVIOUS (forged,
+// altered, signed with another key, or none), or it has a field
+// sls2siem never writes (unknown, repeated or oversized, refused before
+// the MAC is computed). It is never acted on.
+var ErrUnsigned = errors.New("not signed by sls2siem")
 
 // Verifier is what Parse checks a record against.
 type Verifier struct {
@@ -165,17 +167,17 @@ func Parse(topic string, contents [][2]string, v Verifier) (Record, error) {
 		limit, known := fieldLimits[kv[0]]
 		switch {
 		case !known:
-			return Record{}, fmt.Errorf("field %s is not a field of a dead-letter record", secret.Quote(kv[0]))
+			return Record{}, fmt.Errorf("%w: field %s is not a field of a dead-letter record", ErrUnsigned, secret.Quote(kv[0]))
 		case len(kv[1]) > limit:
-			return Record{}, fmt.Errorf("field %s has %d bytes: more than the %d a record's may", kv[0], len(kv[1]), limit)
+			return Record{}, fmt.Errorf("%w: field %s has %d bytes, more than the %d a record's may", ErrUnsigned, kv[0], len(kv[1]), limit)
 		}
 		if _, dup := f[kv[0]]; dup {
-			return Record{}, fmt.Errorf("field %s is given twice", kv[0])
+			return Record{}, fmt.Errorf("%w: field %s is given twice", ErrUnsigned, kv[0])
 		}
 		f[kv[0]] = kv[1]
 	}
 	if sum, ok := f[fMAC]; !ok || !v.Keys.verify(canonical(v.Logstore, func(name string) string { return f[name] }), sum) {
-		return Record{}, fmt.Errorf("%w (field mac): not written by sls2siem with SHIP_DEADLETTER_KEY or SHIP_DEADLETTER_KEY_PREVIOUS for logstore %s", ErrUnsigned, v.Logstore)
+		return Record{}, fmt.Errorf("%w: its MAC (field mac) does not verify with SHIP_DEADLETTER_KEY or SHIP_DEADLETTER_KEY_PREVIOUS for logstore %s", ErrUnsigned, v.Logstore)
 	}
 	r, err := decode(f, v.Allowed)
 	if err != nil {

@@ -142,7 +142,7 @@ func TestParseRejects(t *testing.T) {
 		{"bad next cursor", Topic, func(r *Record) { r.NextCursor = "!!" }, "field nextCursor"},
 		{"negative shard", Topic, func(r *Record) { r.Shard = -1 }, "field shard"},
 		{"negative count", Topic, func(r *Record) { r.LogsWritten = -1 }, "field logsWritten"},
-		{"oversized error", Topic, func(r *Record) { r.Error = strings.Repeat("e", 256<<10) }, "field error has 262144 bytes"},
+		{"oversized error", Topic, func(r *Record) { r.Error = strings.Repeat("e", 256<<10) }, "not signed by sls2siem: field error has 262144 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,11 +155,11 @@ func TestParseRejects(t *testing.T) {
 		})
 	}
 	extra := append(contentsOf(good(), k), [2]string{"padding", strings.Repeat("x", 1<<10)})
-	if _, err := Parse(Topic, extra, verifier(k)); err == nil || !strings.Contains(err.Error(), `field "padding" is not a field`) {
+	if _, err := Parse(Topic, extra, verifier(k)); !errors.Is(err, ErrUnsigned) || !strings.Contains(err.Error(), `field "padding" is not a field`) {
 		t.Errorf("an unknown field: %v", err)
 	}
 	twice := append(contentsOf(good(), k), [2]string{fState, StateResolved})
-	if _, err := Parse(Topic, twice, verifier(k)); err == nil || !strings.Contains(err.Error(), "given twice") {
+	if _, err := Parse(Topic, twice, verifier(k)); !errors.Is(err, ErrUnsigned) || !strings.Contains(err.Error(), "given twice") {
 		t.Errorf("a field given twice: %v", err)
 	}
 }
