@@ -78,6 +78,10 @@ func readQueue(ctx context.Context, o *Options, res *Result) (*queue, error) {
 		if err != nil {
 			return nil, err
 		}
+		if stop != "" {
+			o.Log.Info("redrive: the ranges in memory reached the bound; the records after the cursor wait for the next pass",
+				"logstore", dl, "shard", sh, "cursor", stop, "ranges", perShard)
+		}
 		q.shards = append(q.shards, shardPos{id: sh, checkpoint: cmp.Or(stop, end)})
 	}
 	if r.unwarned > 0 {

@@ -630,6 +630,9 @@ func TestMemoryHoldsMaxRanges(t *testing.T) {
 		}
 		redriven += res.Redriven
 	}
+	if !strings.Contains(e.logs.String(), "the ranges in memory reached the bound") {
+		t.Errorf("no line says the pass left records for the next:\n%s", e.logs)
+	}
 }
 
 // TestReplayedRecordsChangeNothing: a copy of an older genuine record
