@@ -233,6 +233,9 @@ func prepare(ctx context.Context, o Options) (*State, error) {
 			if err := st.matches(o, want); err != nil {
 				return nil, &BadInputError{err}
 			}
+			if err := verifyEnds(ctx, o, st); err != nil {
+				return nil, err
+			}
 			st.path, st.Resumed = o.StatePath, true
 			return st, nil
 		case !errors.Is(err, errNoState):
@@ -252,6 +255,24 @@ func prepare(ctx context.Context, o Options) (*State, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// verifyEnds checks the end cursor of every shard of a resumed state
+// against SLS (the cursor of the window's end, GetCursor by time): a state
+// whose shard ends elsewhere, done or not, was not made for this window's
+// data, and shipping by it could skip logs.
+func verifyEnds(ctx context.Context, o Options, st *State) error {
+	for _, sh := range st.Shards {
+		end, err := o.Client.GetCursor(ctx, o.Project, o.Logstore, sh.Shard, strconv.FormatInt(o.To, 10))
+		if err != nil {
+			return err
+		}
+		if end != sh.End {
+			return badInput("the state file %s says shard %d ends at cursor %s (done: %v), but SLS puts the window's end at %s: refusing to resume it; use another -state file",
+				st.path0(), sh.Shard, sh.End, sh.Done, end)
+		}
+	}
+	return nil
 }
 
 // shardsToShip checks o.Shards against the logstore's shards and returns

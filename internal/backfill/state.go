@@ -62,13 +62,42 @@ func LoadState(path string) (*State, error) {
 	if st.Version != stateVersion {
 		return nil, fmt.Errorf("the state file %s has version %d, want %d", path, st.Version, stateVersion)
 	}
-	for _, sh := range st.Shards {
-		if _, err := slsapi.CursorNumber(sh.Next); err != nil {
-			return nil, fmt.Errorf("the state file %s: shard %d: next cursor %q is not an SLS cursor", path, sh.Shard, sh.Next)
-		}
+	if err := st.consistent(); err != nil {
+		return nil, fmt.Errorf("the state file %s %w: refusing to resume it; use another -state file", path, err)
 	}
 	st.path = path
 	return &st, nil
+}
+
+// consistent checks what a state file says of its shards before it is
+// trusted: at least one shard, each once, with cursors where begin <=
+// next <= end, its count of log groups end - begin, and done exactly when
+// next is at end.
+func (st *State) consistent() error {
+	if len(st.Shards) == 0 {
+		return errors.New("lists no shard")
+	}
+	seen := map[int]bool{}
+	for _, sh := range st.Shards {
+		if seen[sh.Shard] {
+			return fmt.Errorf("lists shard %d twice", sh.Shard)
+		}
+		seen[sh.Shard] = true
+		b, err1 := slsapi.CursorNumber(sh.Begin)
+		n, err2 := slsapi.CursorNumber(sh.Next)
+		e, err3 := slsapi.CursorNumber(sh.End)
+		switch {
+		case err1 != nil || err2 != nil || err3 != nil:
+			return fmt.Errorf("has cursors of shard %d that are not SLS cursors", sh.Shard)
+		case b > n || n > e:
+			return fmt.Errorf("says shard %d goes on at %s, outside its range [%s, %s)", sh.Shard, sh.Next, sh.Begin, sh.End)
+		case sh.Total != e-b:
+			return fmt.Errorf("says shard %d has %d log groups, but its range [%s, %s) holds %d", sh.Shard, sh.Total, sh.Begin, sh.End, e-b)
+		case sh.Done != (n == e):
+			return fmt.Errorf("says shard %d is done=%v at %s, but its end cursor is %s", sh.Shard, sh.Done, sh.Next, sh.End)
+		}
+	}
+	return nil
 }
 
 // matches tells whether the state was made for the backfill o (shards:
@@ -91,7 +120,8 @@ func (st *State) matches(o Options, shards []int) error {
 	for _, sh := range st.Shards {
 		have = append(have, sh.Shard)
 	}
-	if o.Shards != nil && !slices.Equal(have, shards) {
+	slices.Sort(have)
+	if !slices.Equal(have, shards) { // without -shards: every shard of the logstore
 		diff = append(diff, fmt.Sprintf("shards %s, not %s", joinInts(have), joinInts(shards)))
 	}
 	if len(diff) > 0 {

@@ -199,7 +199,7 @@ func TestStatus(t *testing.T) {
 		{name: "status/json", args: []string{"status", "-group", "siem", "-json"}, setup: group},
 		{name: "status/lag", args: []string{"status", "-group", "siem", "-max-lag", "30m"}, setup: group},
 		{name: "status/failure", args: []string{"status", "-group", "nobody"}},
-		{name: "status/unreachable", args: []string{"status"}, setup: func(w *world) { w.env["SLS_ENDPOINT"] = "127.0.0.1:" + closedPort(w.t) }},
+		{name: "status/unreachable", args: []string{"status"}, setup: unreachableEndpoint},
 		{name: "status/interrupted", args: []string{"status", "-group", "siem"}, setup: func(w *world) {
 			group(w)
 			stall(w)
@@ -248,7 +248,8 @@ func TestRedrive(t *testing.T) {
 		e, _ := w.emu.Cursor(project, logstore, 0, "end")
 		r := deadletter.Record{State: deadletter.StateFailed, Endpoint: w.endpoint, Project: project, Logstore: logstore,
 			BeginCursor: b, EndCursor: e, RequestID: "req-1"}
-		if err := deadletter.Append(w.t.Context(), w.client(), project, dlStore, r); err != nil {
+		keys, _ := deadletter.NewKeys(dlKey, "")
+		if err := deadletter.Append(w.t.Context(), w.client(), project, dlStore, keys, r); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -262,7 +263,7 @@ func TestRedrive(t *testing.T) {
 			check: func(t *testing.T, w *world, o outcome) { await(t, wantMessages(w, nGroups*groupLogs), "messages") }},
 		{name: "redrive/nothing-to-do", args: []string{"redrive"}, env: env},
 		{name: "redrive/unreachable", args: []string{"redrive"}, env: env,
-			setup: func(w *world) { w.env["SLS_ENDPOINT"] = "127.0.0.1:" + closedPort(w.t) }},
+			setup: unreachableEndpoint},
 		{name: "redrive/failure", args: []string{"redrive", "-since", "1h"}, env: map[string]string{"SHIP_DEADLETTER_LOGSTORE": dlStore, "SYSLOG_PORT": "1"}, setup: record},
 		{name: "redrive/expired", args: []string{"redrive", "-since", "1h"}, env: env, setup: func(w *world) {
 			record(w)
@@ -314,7 +315,7 @@ func TestConsume(t *testing.T) {
 		{name: "consume/unknown", args: []string{"consume", "now"}},
 		{name: "consume/bad-configuration", args: []string{"consume"}, env: with("SLS_HEARTBEAT_INTERVAL", "abc", "SHIP_METRICS_ADDR", "nonsense", "SLS_CURSOR_POSITION", "middle")},
 		{name: "consume/unreachable", args: []string{"consume"}, env: env,
-			setup: func(w *world) { w.env["SLS_ENDPOINT"] = "127.0.0.1:" + closedPort(w.t) }},
+			setup: unreachableEndpoint},
 		{name: "consume/stopped", args: []string{"consume"}, env: env,
 			during: func(w *world, sig chan<- os.Signal, stderr *watched) {
 				await(w.t, wantMessages(w, nGroups*groupLogs), "messages")
@@ -323,6 +324,13 @@ func TestConsume(t *testing.T) {
 		{name: "consume/stopped-undelivered", args: []string{"consume"}, env: with("SYSLOG_PORT", "1", "SYSLOG_RETRY_BACKOFF", "1m"),
 			during: interrupt(`"msg":"syslog delivery failed`)},
 	})
+}
+
+// unreachableEndpoint points SLS_ENDPOINT at a loopback port nobody
+// listens on, admitted by SLS_ALLOWED_ENDPOINTS.
+func unreachableEndpoint(w *world) {
+	port := closedPort(w.t)
+	w.env["SLS_ENDPOINT"], w.env["SLS_ALLOWED_ENDPOINTS"] = "127.0.0.1:"+port, "127.0.0.1:"+port
 }
 
 // stateFile names the -state file of a case in its temp dir.

@@ -76,7 +76,7 @@ func serveMetrics(c config.Consume, version string, log *slog.Logger) (consume.O
 	}
 	m := metrics.New(metrics.Options{Version: version, Project: c.Project, Logstore: c.Logstore,
 		Group: c.Group, Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: c.StuckAfter})
-	srv, err := metrics.Listen(c.MetricsAddr, m.Handler(log), log)
+	srv, err := metrics.Listen(c.MetricsAddr, m.Handler(log), log, metrics.ServeOptions{AllowedHosts: c.MetricsHosts})
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("%s: %w", config.VarShipMetricsAddr, err))
 	}

@@ -46,6 +46,8 @@ const (
 	nGroups   = 3
 	akID      = "LTAIcliTest"
 	akSecret  = "cli-test-secret-0123456789abcdef"
+	// dlKey signs the dead-letter records (SHIP_DEADLETTER_KEY).
+	dlKey = "cli-test-deadletter-key-0123456789abcdef"
 )
 
 var (
@@ -102,8 +104,9 @@ func newWorld(t *testing.T) *world {
 		"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_HOSTNAME": "test-host", "SYSLOG_MAX_RETRIES": "0",
 		"SYSLOG_RETRY_BACKOFF": "10ms", "SYSLOG_DIAL_TIMEOUT": "1s",
 		"SLS_ENDPOINT": w.endpoint, "SLS_PROJECT": project, "SLS_LOGSTORE": logstore,
-		"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false",
+		"SLS_ALLOWED_ENDPOINTS": strings.TrimPrefix(w.endpoint, "http://"), "SLS_HTTPS": "false",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID": akID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET": akSecret,
+		"SHIP_DEADLETTER_KEY": dlKey, "SHIP_REDRIVE_LOGSTORES": logstore,
 		"LOG_LEVEL": "info", "LOG_FORMAT": "json",
 	}
 	return w
@@ -155,7 +158,7 @@ func opOf(r *http.Request) string {
 
 // client is an SLS client of the emulator, for a case's set-up.
 func (w *world) client() *slsapi.Client {
-	allowed, _ := trust.ParseEndpoints("127.0.0.1", false)
+	allowed, _ := trust.ParseEndpoints(w.env["SLS_ALLOWED_ENDPOINTS"], false)
 	c, err := slsapi.New(w.endpoint, secret.Credentials{AccessKeyID: akID, AccessKeySecret: akSecret}, slsapi.NewTransport(allowed))
 	if err != nil {
 		w.t.Fatal(err)
@@ -320,7 +323,7 @@ var normalisers = []struct {
 // with -update. No secret may reach it.
 func (w *world) golden(dir string, o outcome) {
 	w.t.Helper()
-	for _, secretValue := range []string{akSecret} {
+	for _, secretValue := range []string{akSecret, dlKey} {
 		if strings.Contains(o.stdout+o.stderr, secretValue) {
 			w.t.Fatalf("the output holds a secret:\n%s\n%s", o.stdout, o.stderr)
 		}

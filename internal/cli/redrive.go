@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/deadletter"
 	"sls2siem/internal/fcruntime"
 	"sls2siem/internal/redrive"
 	"sls2siem/internal/secret"
@@ -18,11 +19,14 @@ import (
 
 // redriveCmd ships again the ranges recorded in the dead-letter logstore.
 type redriveCmd struct {
-	env     *Env
-	since   time.Duration
-	group   string
-	serve   bool
-	timeout time.Duration
+	env       *Env
+	since     time.Duration
+	group     string
+	serve     bool
+	timeout   time.Duration
+	rangeTime time.Duration
+	chunk     int64
+	retryNow  bool
 }
 
 func (c *redriveCmd) Name() string { return "redrive" }
@@ -36,23 +40,30 @@ func (c *redriveCmd) flags() *flag.FlagSet {
 	fs.StringVar(&c.group, "group", "sls2siem-redrive", "consumer group `G` keeping where the last pass stopped")
 	fs.BoolVar(&c.serve, "serve", false, "serve FC invocations (the timer function): each runs one pass with the invocation's credentials")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound `D` on the pass")
+	fs.DurationVar(&c.rangeTime, "range-time", redrive.DefaultRangeTime, "ship one range for at most `D` per pass (the next pass continues it)")
+	fs.Int64Var(&c.chunk, "chunk", redrive.DefaultChunk, "log groups `N` shipped and confirmed between two recorded positions (1–100000)")
+	fs.BoolVar(&c.retryNow, "retry-now", false, "try at once the ranges that back off after failures")
 	return fs
 }
 
 func (c *redriveCmd) Usage() string {
-	return `Usage: sls2siem redrive [-since D] [-group G] [-timeout D]
-       sls2siem redrive -serve [-group G]
+	return `Usage: sls2siem redrive [-since D] [-group G] [-timeout D] [-range-time D] [-chunk N] [-retry-now]
+       sls2siem redrive -serve [-group G] [-range-time D] [-chunk N]
 
 Reads the dead-letter records of SHIP_DEADLETTER_LOGSTORE in SLS_PROJECT at
-SLS_ENDPOINT (from the consumer group's checkpoints, or of the last -since), and ships
-again, with the SYSLOG_* settings, every range whose latest record is failed; records the
-outcome (resolved, failed again, expired) and prints the pass's JSON result on stdout.
-Credentials: ALIBABA_CLOUD_*, or each invocation's with -serve. Log lines go to stderr.
+SLS_ENDPOINT (from the consumer group's checkpoints, or of the last -since); acts only on
+records signed with SHIP_DEADLETTER_KEY (or SHIP_DEADLETTER_KEY_PREVIOUS) that name
+SLS_PROJECT and a logstore of SHIP_REDRIVE_LOGSTORES. Every range still to ship is checked
+against its shard, then shipped again with the SYSLOG_* settings from its last confirmed
+cursor, for at most -range-time per pass, least recently tried first; the outcome is
+recorded (resolved, progress, failed again, expired, invalid) and the pass's JSON result
+printed on stdout. Every request goes to SLS_ENDPOINT. Credentials: ALIBABA_CLOUD_*, or
+each invocation's with -serve. Log lines go to stderr.
 ` + flagDefaults(c.flags()) + `
-Exit status: 0 every range shipped (or nothing to do); 1 a failure (SLS unreachable, a
-range failed again: the next pass retries it); 2 usage or configuration; 3 ranges
-expired: their logs are lost; 130 interrupted (the checkpoints hold: the next pass reads
-the same records).
+Exit status: 0 nothing failed (ranges shipped, continued or backing off); 1 a failure
+(SLS unreachable, a range failed again: a later pass retries it); 2 usage or
+configuration; 3 ranges expired: their logs are lost; 130 interrupted (the checkpoints
+hold: the next pass reads the same records).
 `
 }
 
@@ -65,6 +76,12 @@ func (c *redriveCmd) Run(ctx context.Context, args []string) error {
 		return badValue("-since is %s: want a positive duration", c.since)
 	case c.timeout <= 0:
 		return badValue("-timeout is %s: want a positive duration", c.timeout)
+	case c.rangeTime <= 0:
+		return badValue("-range-time is %s: want a positive duration", c.rangeTime)
+	case c.chunk < 1 || c.chunk > 100000:
+		return badValue("-chunk is %d: want a number of log groups from 1 to 100000", c.chunk)
+	case c.serve && c.retryNow:
+		return badValue("-retry-now is for a pass by hand: the -serve function keeps the pauses")
 	case c.serve && c.since > 0:
 		return badValue("-since is for a one-off pass: the -serve function keeps checkpoints")
 	case c.serve:
@@ -78,7 +95,7 @@ func (c *redriveCmd) Run(ctx context.Context, args []string) error {
 	defer r.shipper.Close()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	res, err := r.pass(ctx, cfg.Credentials, c.group, c.since)
+	res, err := r.pass(ctx, cfg.Credentials, c.since)
 	if !res.Read {
 		return err // nothing was shipped: no result to print
 	}
@@ -100,26 +117,30 @@ type redriver struct {
 	cfg     config.Config
 	shipper *ship.Shipper
 	log     *slog.Logger
+	opts    redrive.Options // the flags' part
 }
 
 func (c *redriveCmd) newRedriver(cfg config.Config, log *slog.Logger) *redriver {
 	cfg.BatchMemory = c.env.BatchMemory
 	logWarnings(log, "redrive", cfg)
-	return &redriver{cfg: cfg, shipper: ship.New(cfg, log), log: log}
+	return &redriver{cfg: cfg, shipper: ship.New(cfg, log), log: log,
+		opts: redrive.Options{Group: c.group, RangeTime: c.rangeTime, Chunk: c.chunk, RetryNow: c.retryNow}}
 }
 
 // pass runs one pass with creds, and logs its outcome.
-func (r *redriver) pass(ctx context.Context, creds secret.Credentials, group string, since time.Duration) (redrive.Result, error) {
+func (r *redriver) pass(ctx context.Context, creds secret.Credentials, since time.Duration) (redrive.Result, error) {
 	client, err := slsapi.New(r.cfg.SLS.Endpoint, creds, r.shipper.SLSTransport())
 	if err != nil {
 		return redrive.Result{}, err
 	}
-	res, err := redrive.Run(ctx, redrive.Options{
-		Shipper: r.shipper, Client: client, Allowed: r.cfg.Endpoints, Project: r.cfg.SLS.Project,
-		Logstore: r.cfg.DeadLetterLogstore, Group: group, Since: since, Log: r.log,
-	})
-	attrs := []any{"records", res.Records, "skipped", res.Skipped, "ranges", res.Ranges, "redriven", res.Redriven,
-		"failed", res.Failed, "expired", res.Expired, "logs", res.Logs}
+	o := r.opts
+	o.Shipper, o.Client, o.Project, o.Sources, o.Since, o.Memory, o.Log = r.shipper, client, r.cfg.SLS.Project, r.cfg.RedriveLogstores, since, r.cfg.BatchMemory, r.log
+	o.Verifier = deadletter.Verifier{Keys: r.cfg.DeadLetterKeys, Allowed: r.cfg.Endpoints, Logstore: r.cfg.DeadLetterLogstore}
+	o.Margin = r.cfg.DeadlineMargin
+	res, err := redrive.Run(ctx, o)
+	attrs := []any{"records", res.Records, "skipped", res.Skipped, "unsigned", res.Unsigned, "ranges", res.Ranges,
+		"redriven", res.Redriven, "progressed", res.Progressed, "failed", res.Failed, "deferred", res.Deferred,
+		"expired", res.Expired, "invalid", res.Invalid, "logs", res.Logs}
 	var expired *redrive.ExpiredError
 	switch {
 	case !res.Read:
@@ -138,7 +159,7 @@ func (r *redriver) pass(ctx context.Context, creds secret.Credentials, group str
 func (c *redriveCmd) runServe(ctx context.Context) error {
 	cfg, cfgErr := config.Load(c.env.Getenv, config.UseRedriveFC)
 	log := c.env.fcLogger(cfg)
-	fn := &redriveFunction{cfgErr: cfgErr, group: c.group, log: log}
+	fn := &redriveFunction{cfgErr: cfgErr, log: log}
 	if cfgErr != nil {
 		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", cfgErr.Error())
 	} else {
@@ -163,7 +184,6 @@ func (c *redriveCmd) runServe(ctx context.Context) error {
 type redriveFunction struct {
 	r      *redriver
 	cfgErr error
-	group  string
 	log    *slog.Logger
 }
 
@@ -171,7 +191,7 @@ func (f *redriveFunction) Invoke(ctx context.Context, req fcruntime.Request) ([]
 	if f.cfgErr != nil {
 		return nil, f.cfgErr
 	}
-	res, err := f.r.pass(ctx, req.Credentials, f.group, 0)
+	res, err := f.r.pass(ctx, req.Credentials, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -68,12 +68,15 @@ func TestEndpointsDefaultAndLocal(t *testing.T) {
 	if ep, err := c.Endpoints.Admit("cn-hangzhou-intranet.log.aliyuncs.com"); err != nil || ep.URL != "https://cn-hangzhou-intranet.log.aliyuncs.com" {
 		t.Errorf("default: %+v %v", ep, err)
 	}
-	c, err = load(map[string]string{"SYSLOG_HOST": "siem", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1,localhost", "SLS_HTTPS": "false"})
+	c, err = load(map[string]string{"SYSLOG_HOST": "siem", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1:8080,localhost:8080", "SLS_HTTPS": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ep, err := c.Endpoints.Admit("127.0.0.1:8080"); err != nil || ep.URL != "http://127.0.0.1:8080" {
 		t.Errorf("local: %+v %v", ep, err)
+	}
+	if _, err := c.Endpoints.Admit("127.0.0.1:8081"); err == nil {
+		t.Error("the local allow-list admits another port of 127.0.0.1")
 	}
 	if !strings.Contains(strings.Join(c.Warnings, "\n"), "SLS_HTTPS is false") {
 		t.Errorf("no warning for SLS_HTTPS=false: %q", c.Warnings)

@@ -12,10 +12,13 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
+	"sls2siem/internal/deadletter"
 	"sls2siem/internal/format"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/trust"
@@ -43,6 +46,14 @@ type Config struct {
 	// DeadLetterLogstore is where failed ranges are recorded
 	// (SHIP_DEADLETTER_LOGSTORE, in the source project); "" for none.
 	DeadLetterLogstore string
+	// DeadLetterKeys sign the records and verify them when read back
+	// (SHIP_DEADLETTER_KEY, SHIP_DEADLETTER_KEY_PREVIOUS); set whenever
+	// DeadLetterLogstore is. They print redacted.
+	DeadLetterKeys deadletter.Keys
+	// RedriveLogstores are the logstores of SLS.Project whose ranges
+	// redrive may ship (SHIP_REDRIVE_LOGSTORES); never the dead-letter
+	// logstore.
+	RedriveLogstores []string
 	// BatchMemory is the memory budget, in bytes, of the pulled batches
 	// of all invocations in flight. It is not a variable: the runtime
 	// derives it from the function's memory; 0 means a default.
@@ -85,6 +96,10 @@ func Load(getenv func(string) string, use Use) (Config, error) {
 	}
 	if use&deadLetter != 0 {
 		c.DeadLetterLogstore, _ = l.logstore(VarShipDeadLetterLogstore, "the dead-letter logstore redrive reads")
+		c.DeadLetterKeys = l.deadLetterKeys(c.DeadLetterLogstore != "")
+	}
+	if use&(UseRedrive|UseRedriveFC) != 0 {
+		c.RedriveLogstores = l.redriveLogstores(c.DeadLetterLogstore)
 	}
 	if use&slsCoordinates != 0 {
 		c.SLS = l.source(c.Endpoints)
@@ -132,6 +147,42 @@ func (l *loader) source(allowed trust.Endpoints) SLS {
 		s.Group = l.str(VarSLSConsumerGroup)
 	}
 	return s
+}
+
+// deadLetterKeys reads the keys of the records' MACs, required when
+// records are written or read (needed).
+func (l *loader) deadLetterKeys(needed bool) deadletter.Keys {
+	current, previous := l.str(VarShipDeadLetterKey), l.str(VarShipDeadLetterKeyPrevious)
+	if needed && !l.set(VarShipDeadLetterKey) {
+		l.missing(VarShipDeadLetterKey, fmt.Sprintf("the key that signs the dead-letter records of %s (at least %d bytes, such as the output of openssl rand -base64 32), the same in the trigger, consumer and redrive functions",
+			VarShipDeadLetterLogstore, deadletter.MinKeyLen))
+	}
+	if current == "" {
+		return deadletter.Keys{}
+	}
+	if previous == current {
+		l.warn(VarShipDeadLetterKeyPrevious, "is the same as %s: remove it once every function has the new key", VarShipDeadLetterKey)
+	}
+	k, err := deadletter.NewKeys(current, previous)
+	if err != nil { // the parsers reported it
+		return deadletter.Keys{}
+	}
+	return k
+}
+
+// redriveLogstores reads SHIP_REDRIVE_LOGSTORES, which may not name the
+// dead-letter logstore.
+func (l *loader) redriveLogstores(deadLetter string) []string {
+	v, ok := l.required(VarShipRedriveLogstores, "the logstores whose ranges redrive may ship: the ones the trigger reads (s.yaml sets the trigger's)")
+	if !ok || v == nil {
+		return nil
+	}
+	stores := v.([]string)
+	if deadLetter != "" && slices.Contains(stores, deadLetter) {
+		l.fail(VarShipRedriveLogstores, "names %s, the dead-letter logstore (%s): its records are never shipped to the SIEM", deadLetter, VarShipDeadLetterLogstore)
+		return nil
+	}
+	return stores
 }
 
 // logstore reads a logstore name.
@@ -206,5 +257,6 @@ func (c Config) LogValue() slog.Value {
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),
 		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
+		slog.Any("deadLetterKeys", c.DeadLetterKeys),
 	)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,60 @@ func TestBackoffIsBounded(t *testing.T) {
 	s := Syslog{RetryBackoff: 200e6}
 	if s.Backoff(1) != 200e6 || s.Backoff(2) != 400e6 || s.Backoff(100) != MaxBackoff || s.Backoff(1<<30) != MaxBackoff {
 		t.Errorf("backoff 1, 2, 100: %s %s %s", s.Backoff(1), s.Backoff(2), s.Backoff(100))
+	}
+}
+
+// TestDeadLetterKeys: SHIP_DEADLETTER_KEY is required whenever
+// SHIP_DEADLETTER_LOGSTORE is set, at least 32 bytes, and never shown;
+// SHIP_REDRIVE_LOGSTORES is required by redrive and may not name the
+// dead-letter logstore.
+func TestDeadLetterKeys(t *testing.T) {
+	const marker = "KEYMARKERshort"
+	load := func(use Use, kv ...string) (Config, error) {
+		m := map[string]string{"SYSLOG_HOST": "h", "SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com", "SLS_PROJECT": "proj",
+			"ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "s"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return Load(func(k string) string { return m[k] }, use)
+	}
+	long := "KEYMARKER-" + strings.Repeat("x", 32)
+	for _, use := range []Use{UseTrigger, UseShip, UseRedriveFC} {
+		_, err := load(use, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_REDRIVE_LOGSTORES", "audit")
+		if err == nil || !strings.Contains(err.Error(), "SHIP_DEADLETTER_KEY is not set") {
+			t.Errorf("%s: a dead-letter logstore without a key: %v", use, err)
+		}
+		_, err = load(use, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", marker, "SHIP_REDRIVE_LOGSTORES", "audit")
+		if err == nil || !strings.Contains(err.Error(), "SHIP_DEADLETTER_KEY is <14 bytes, not shown>: want at least 32 bytes") || strings.Contains(err.Error(), "MARKER") {
+			t.Errorf("%s: a short key: %v", use, err)
+		}
+		c, err := load(use, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", long, "SHIP_DEADLETTER_KEY_PREVIOUS", long+"p", "SHIP_REDRIVE_LOGSTORES", "audit")
+		if err != nil || !c.DeadLetterKeys.Set() {
+			t.Errorf("%s: a valid key: %v", use, err)
+		}
+		if shown := fmt.Sprintf("%v %+v %#v", c, c, c.LogValue()); strings.Contains(shown, "MARKER") {
+			t.Errorf("%s: the key is shown: %s", use, shown)
+		}
+	}
+	// No dead-letter logstore: no key needed.
+	if _, err := load(UseTrigger); err != nil {
+		t.Errorf("the trigger without dead-letter records: %v", err)
+	}
+	_, err := load(UseRedrive, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", long, "ALIBABA_CLOUD_ACCESS_KEY_ID", "id",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET", "s")
+	if err == nil || !strings.Contains(err.Error(), "SHIP_REDRIVE_LOGSTORES is not set") {
+		t.Errorf("redrive without its sources: %v", err)
+	}
+	_, err = load(UseRedriveFC, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", long, "SHIP_REDRIVE_LOGSTORES", "audit, dl")
+	if err == nil || !strings.Contains(err.Error(), "SHIP_REDRIVE_LOGSTORES names dl, the dead-letter logstore") {
+		t.Errorf("the dead-letter logstore as a source: %v", err)
+	}
+	c, err := load(UseRedriveFC, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", long, "SHIP_REDRIVE_LOGSTORES", "audit, app,audit")
+	if err != nil || strings.Join(c.RedriveLogstores, ",") != "audit,app" {
+		t.Errorf("sources %v, %v", c.RedriveLogstores, err)
+	}
+	_, err = load(UseRedriveFC, "SHIP_DEADLETTER_LOGSTORE", "dl", "SHIP_DEADLETTER_KEY", long, "SHIP_REDRIVE_LOGSTORES", "Audit")
+	if err == nil || !strings.Contains(err.Error(), `SHIP_REDRIVE_LOGSTORES is "Audit": "Audit" want an SLS logstore name`) {
+		t.Errorf("a bad source name: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"time"
@@ -29,6 +30,9 @@ type Consume struct {
 	// MetricsAddr is where the daemon serves /metrics, /healthz and
 	// /readyz (host:port); "" serves nothing. The FC variant has none.
 	MetricsAddr string
+	// MetricsHosts, when set, are the only names the Host header of a
+	// request to MetricsAddr may give.
+	MetricsHosts []string
 	// StuckAfter is how long a shard may go without delivering a batch
 	// while data waits before /healthz reports it stuck.
 	StuckAfter time.Duration
@@ -60,7 +64,12 @@ func (l *loader) consume(src SLS, creds secret.Credentials) Consume {
 	c.StopTimeout = l.duration(VarSLSConsumerStopTimeout)
 	if l.use&UseConsume != 0 {
 		c.MetricsAddr = l.str(VarShipMetricsAddr)
+		c.MetricsHosts = l.strs(VarShipMetricsAllowedHosts)
 		c.StuckAfter = l.duration(VarShipStuckAfter)
+		if host, _, err := net.SplitHostPort(c.MetricsAddr); err == nil && everyInterface(host) && len(c.MetricsHosts) == 0 {
+			l.warn(VarShipMetricsAddr, "is %s: the metrics and health endpoints (no authentication) answer on every interface; bind 127.0.0.1 or an address only the scraper reaches, and set %s",
+				c.MetricsAddr, VarShipMetricsAllowedHosts)
+		}
 	}
 	return c
 }
@@ -84,6 +93,7 @@ func (c Consume) LogValue() slog.Value {
 		slog.String("fetchInterval", c.FetchInterval.String()),
 		slog.String("stopTimeout", c.StopTimeout.String()),
 		slog.String("metricsAddr", c.MetricsAddr),
+		slog.Any("metricsAllowedHosts", c.MetricsHosts),
 		slog.String("stuckAfter", c.StuckAfter.String()),
 		slog.Any("credentials", c.Credentials),
 	)
@@ -95,6 +105,12 @@ func (c Consume) String() string { return c.LogValue().String() }
 
 // GoString redacts like String.
 func (c Consume) GoString() string { return c.String() }
+
+// everyInterface reports whether a listen host is the wildcard.
+func everyInterface(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.IsUnspecified()
+}
 
 func defaultConsumerName() string {
 	return hostnameOr("sls2siem") + "-" + strconv.Itoa(os.Getpid())

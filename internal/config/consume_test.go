@@ -152,14 +152,14 @@ func TestConsumeMetricsAndHealth(t *testing.T) {
 // optional defaults.
 func TestStatusConfig(t *testing.T) {
 	c, err := Load(env(map[string]string{
-		"SLS_ENDPOINT": "127.0.0.1:8080", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false",
+		"SLS_ENDPOINT": "127.0.0.1:8080", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1:8080", "SLS_HTTPS": "false",
 		"SLS_PROJECT": "proj", "ALIBABA_CLOUD_ACCESS_KEY_ID": "LTAIid", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "the-secret",
 	}), UseStatus)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.SLS.Endpoint != "http://127.0.0.1:8080" || c.SLS.Project != "proj" || c.SLS.Logstore != "" || c.SLS.Group != "sls2siem" ||
-		!slices.Equal(c.Endpoints.Patterns(), []string{"127.0.0.1"}) || c.Endpoints.HTTPS() || len(c.Warnings) != 1 ||
+		!slices.Equal(c.Endpoints.Patterns(), []string{"127.0.0.1:8080"}) || c.Endpoints.HTTPS() || len(c.Warnings) != 1 ||
 		c.Credentials.AccessKeySecret != "the-secret" {
 		t.Errorf("status config = %+v", c)
 	}
@@ -178,7 +178,7 @@ func TestStatusConfig(t *testing.T) {
 // for every command that needs it, spaces around the values removed.
 func TestCredentialsAreTrimmedAndRequired(t *testing.T) {
 	base := map[string]string{"SYSLOG_HOST": "h", "SLS_ENDPOINT": "cn-hangzhou.log.aliyuncs.com", "SLS_PROJECT": "proj",
-		"SLS_LOGSTORE": "ls", "SHIP_DEADLETTER_LOGSTORE": "dl"}
+		"SLS_LOGSTORE": "ls", "SHIP_DEADLETTER_LOGSTORE": "dl", "SHIP_DEADLETTER_KEY": strings.Repeat("k", 32), "SHIP_REDRIVE_LOGSTORES": "ls"}
 	for _, use := range []Use{UseShip, UseConsume, UseStatus, UseRedrive, UseBackfill} {
 		_, err := Load(env(base), use)
 		for _, v := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID is not set", "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not set"} {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // SYSLOG_TIMEZONE works on runtimes without a zoneinfo database
 
+	"sls2siem/internal/deadletter"
 	"sls2siem/internal/format"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/trust"
@@ -184,6 +186,33 @@ func nameError(err error) error {
 	return errors.New(want)
 }
 
+// deadLetterKey reads the key of the dead-letter records' MACs.
+func deadLetterKey(v string) (any, error) {
+	if len(v) < deadletter.MinKeyLen {
+		return nil, fmt.Errorf("want at least %d bytes of key material, such as the output of openssl rand -base64 32", deadletter.MinKeyLen)
+	}
+	return v, nil
+}
+
+// logstoreList reads a comma-separated list of logstore names, each once.
+func logstoreList(v string) (any, error) {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" || slices.Contains(out, s) {
+			continue
+		}
+		if err := trust.Logstore(s); err != nil {
+			return nil, fmt.Errorf("%s %w", secret.Quote(s), nameError(err))
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("names no logstore: want a comma-separated list of logstore names")
+	}
+	return out, nil
+}
+
 func allowedEndpoints(v string) (any, error) {
 	if _, err := trust.ParseEndpoints(v, true); err != nil {
 		return nil, err
@@ -222,13 +251,33 @@ func listenAddr(v string) (any, error) {
 	host, port, err := net.SplitHostPort(v)
 	switch {
 	case err != nil:
-		return nil, errors.New("not host:port; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("not host:port; want host:port, such as 127.0.0.1:9464")
 	case !validPort(port):
-		return nil, errors.New("the port must be a number from 1 to 65535; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("the port must be a number from 1 to 65535; want host:port, such as 127.0.0.1:9464")
 	case host != "" && net.ParseIP(host) == nil && !trust.ValidHostName(host):
-		return nil, errors.New("the host must be empty, an IP address or a host name; want host:port, such as 127.0.0.1:9464 or :9464")
+		return nil, errors.New("the host must be empty, an IP address or a host name; want host:port, such as 127.0.0.1:9464")
 	}
 	return v, nil
+}
+
+// hostList reads a comma-separated list of host names or IP addresses,
+// without ports.
+func hostList(v string) (any, error) {
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.Trim(strings.TrimSpace(h), "[]"))
+		if h == "" {
+			continue
+		}
+		if net.ParseIP(h) == nil && !trust.ValidHostName(h) {
+			return nil, fmt.Errorf("%s is not a host name or IP address (without a port): want names such as localhost,127.0.0.1,metrics.example.com", secret.Quote(h))
+		}
+		out = append(out, h)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("names no host: want names such as localhost,127.0.0.1")
+	}
+	return out, nil
 }
 
 func validPort(p string) bool {

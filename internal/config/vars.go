@@ -63,8 +63,12 @@ const (
 	VarSLSHTTPS               = "SLS_HTTPS"
 	VarDeadlineMargin         = "SHIP_DEADLINE_MARGIN"
 	VarShipDeadLetterLogstore = "SHIP_DEADLETTER_LOGSTORE"
-	VarLogLevel               = "LOG_LEVEL"
-	VarLogFormat              = "LOG_FORMAT"
+	// The dead-letter records' MAC keys and redrive's sources (issue 18).
+	VarShipDeadLetterKey         = "SHIP_DEADLETTER_KEY"
+	VarShipDeadLetterKeyPrevious = "SHIP_DEADLETTER_KEY_PREVIOUS"
+	VarShipRedriveLogstores      = "SHIP_REDRIVE_LOGSTORES"
+	VarLogLevel                  = "LOG_LEVEL"
+	VarLogFormat                 = "LOG_FORMAT"
 
 	VarSLSEndpoint            = "SLS_ENDPOINT"
 	VarSLSProject             = "SLS_PROJECT"
@@ -79,6 +83,8 @@ const (
 	VarSLSConsumerStopTimeout = "SLS_CONSUMER_STOP_TIMEOUT"
 	VarShipMetricsAddr        = "SHIP_METRICS_ADDR"
 	VarShipStuckAfter         = "SHIP_STUCK_AFTER"
+	// The metrics server's Host check (issue 18).
+	VarShipMetricsAllowedHosts = "SHIP_METRICS_ALLOWED_HOSTS"
 
 	VarAccessKeyID     = "ALIBABA_CLOUD_ACCESS_KEY_ID"
 	VarAccessKeySecret = "ALIBABA_CLOUD_ACCESS_KEY_SECRET"

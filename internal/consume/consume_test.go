@@ -17,6 +17,7 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/secret"
@@ -107,13 +108,13 @@ func (e *env) checkpoint(t *testing.T) string {
 }
 
 // newShipper returns a Shipper to a TCP receiver at addr.
-func newShipper(t *testing.T, addr string) *ship.Shipper {
+func newShipper(t *testing.T, endpoint, addr string) *ship.Shipper {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
 			"SYSLOG_RETRY_BACKOFF": "20ms", "SYSLOG_WRITE_TIMEOUT": "2s",
-			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +209,7 @@ func TestRunShipsAndCheckpointsTheEnd(t *testing.T) {
 	e := newEnv(t)
 	e.appendLogs(t, 0, 40, 5)
 	rcv := listen(t, "127.0.0.1:0")
-	stop := startRun(e, Options{Consume: e.consumeConfig("a"), PullCount: 7, Shipper: newShipper(t, rcv.rcv.Addr()), Log: e.log})
+	stop := startRun(e, Options{Consume: e.consumeConfig("a"), PullCount: 7, Shipper: newShipper(t, e.endpoint, rcv.rcv.Addr()), Log: e.log})
 	end, _ := e.emu.Cursor(testProject, testLogstore, 0, "end")
 	waitFor(t, "all 200 logs received and the checkpoint at the end", func() bool {
 		return len(rcv.got()) >= 200 && e.checkpoint(t) == end
@@ -243,7 +244,7 @@ func TestNoCheckpointWithoutDelivery(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	stop := startRun(e, Options{Consume: e.consumeConfig("a"), PullCount: 4, RetryBackoff: 20 * time.Millisecond,
-		Shipper: newShipper(t, addr), Log: e.log})
+		Shipper: newShipper(t, e.endpoint, addr), Log: e.log})
 	waitFor(t, "three failed deliveries", func() bool {
 		return strings.Count(e.logs.String(), "syslog delivery failed") >= 3
 	})
@@ -273,7 +274,7 @@ func TestStopSavesTheLastCheckpoint(t *testing.T) {
 	rcv := listen(t, "127.0.0.1:0")
 	cfg := e.consumeConfig("a")
 	cfg.CheckpointInterval = time.Hour
-	stop := startRun(e, Options{Consume: cfg, PullCount: 3, Shipper: newShipper(t, rcv.rcv.Addr()), Log: e.log})
+	stop := startRun(e, Options{Consume: cfg, PullCount: 3, Shipper: newShipper(t, e.endpoint, rcv.rcv.Addr()), Log: e.log})
 	waitFor(t, "all 40 logs received", func() bool { return len(rcv.got()) >= 40 })
 	if cp := e.checkpoint(t); cp != "" {
 		t.Fatalf("checkpoint %s saved before the interval", cp)
@@ -322,7 +323,7 @@ func TestStopDeliversNoMore(t *testing.T) {
 		return accepted
 	}
 	stop := startRun(e, Options{Consume: e.consumeConfig("a"), PullCount: 10, RetryBackoff: time.Minute,
-		Shipper: newShipper(t, ln.Addr().String()), Log: e.log})
+		Shipper: newShipper(t, e.endpoint, ln.Addr().String()), Log: e.log})
 	waitFor(t, "a failed delivery", func() bool { return strings.Contains(e.logs.String(), "syslog delivery failed") })
 	before := conns()
 	res := stop()
@@ -346,7 +347,7 @@ func TestStopDeliversNoMore(t *testing.T) {
 func TestRunFailsFastNamingTheProblem(t *testing.T) {
 	e := newEnv(t)
 	rcv := listen(t, "127.0.0.1:0")
-	shipper := newShipper(t, rcv.rcv.Addr())
+	shipper := newShipper(t, e.endpoint, rcv.rcv.Addr())
 	for _, tc := range []struct {
 		edit func(*config.Consume)
 		want string
@@ -394,7 +395,7 @@ func TestTimerInvocation(t *testing.T) {
 	host, port, _ := net.SplitHostPort(rcv.rcv.Addr())
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SHIP_DEADLINE_MARGIN": "500ms",
-			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(e.endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	sess := newShipper(t, closed).NewSession()
+	sess := newShipper(t, "http://127.0.0.1:1", closed).NewSession()
 	_, err = sess.Write(ctx, groups)
 	if got := FailureKind(err); got != FailRefused {
 		t.Errorf("nothing listening: %v classified %q, want refused", err, got)
@@ -50,7 +50,7 @@ func TestFailureKindOfRealErrors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	sess = newShipper(t, ln.Addr().String()).NewSession()
+	sess = newShipper(t, "http://127.0.0.1:1", ln.Addr().String()).NewSession()
 	defer sess.Reset()
 	if _, err = sess.Write(ctx, groups); err == nil {
 		err = sess.Confirm(ctx)

@@ -51,7 +51,7 @@ func TestConsumerFunctionConsumes(t *testing.T) {
 	env["SYSLOG_HOST"], env["SYSLOG_PORT"] = "127.0.0.1", port
 	env["SLS2SIEM_PROJECT"], env["SLS2SIEM_LOGSTORE"] = data.Project, data.Logstore
 	env["SLS_ENDPOINT"] = endpoint
-	env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = "127.0.0.1", "false" // the emulator
+	env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = localcloud.AllowedPatterns(endpoint), "false" // the emulator
 	env["SLS_CURSOR_POSITION"] = "begin"
 	// A short run: the invocation consumes until SHIP_DEADLINE_MARGIN +
 	// SLS_CONSUMER_STOP_TIMEOUT before its deadline.

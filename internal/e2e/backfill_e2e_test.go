@@ -161,7 +161,7 @@ type bfResult struct {
 // credentials against the emulator and the receiver at port.
 func bfCommand(ctx context.Context, c *cloud, port int, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, functionBinary, append([]string{"backfill"}, args...)...)
-	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv...),
+	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv(c.endpoint)...),
 		trEnv(port, "SYSLOG_ORIGIN_SD=true", "SYSLOG_MAX_RETRIES=2", "SYSLOG_DIAL_TIMEOUT=500ms")...)
 	cmd.Env = append(cmd.Env, "SLS_ENDPOINT="+c.endpoint,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+c.role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+c.role.AccessKeySecret,
@@ -405,5 +405,81 @@ func TestBackfillBadInput(t *testing.T) {
 				t.Errorf("SLS was asked (%d ListShards) before the arguments were checked", n-lists)
 			}
 		})
+	}
+}
+
+// TestBackfillStateIsChecked: a state file is trusted only for the
+// backfill it was made for, and only as far as SLS agrees: made with
+// -shards 0 and resumed over every shard, edited to say a shard is done,
+// or listing no shard, it is refused (exit 2, nothing read); every log of
+// the window arrives once the right state or a new one is used.
+func TestBackfillStateIsChecked(t *testing.T) {
+	rs := startRsyslog(t)
+	c := newCloud(t)
+	st := bfLoad(t, c, 2, 10, 3)
+	want := st.want(st.base, st.base+100)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	window := append(bfWindowArgs(st, 0, 10), "-chunk", "2", "-progress", "none")
+	// Shard 0 alone, stopped by a receiver that is not there: the state
+	// holds shard 0 half done.
+	if code, _, stderr := runBackfill(t, c, 1, append(window, "-state", state, "-shards", "0")...); code != 1 {
+		t.Fatalf("setup: exit %d, want 1\n%s", code, stderr)
+	}
+	raw, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(name string, f func(m map[string]any)) string {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		p := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	shard0 := func(m map[string]any) map[string]any { return m["shards"].([]any)[0].(map[string]any) }
+	doneEarly := edit("done", func(m map[string]any) { shard0(m)["done"] = true })
+	endMoved := edit("end-moved", func(m map[string]any) {
+		s := shard0(m)
+		s["endCursor"], s["nextCursor"], s["done"], s["totalLogGroups"] = s["beginCursor"], s["beginCursor"], true, 0
+	})
+	empty := edit("empty", func(m map[string]any) { m["shards"] = []any{} })
+	pulls := c.emu.Requests(slsemu.OpPullLogs)
+	for _, tc := range []struct {
+		name, state, want string
+		shards            []string
+	}{
+		{"made for shard 0, resumed over every shard", state, "was made for another backfill (shards 0, not 0, 1)", nil},
+		{"done before its end", doneEarly, "says shard 0 is done=true", []string{"-shards", "0"}},
+		{"end moved to the beginning", endMoved, "says shard 0 ends at cursor", []string{"-shards", "0"}},
+		{"no shard", empty, "lists no shard", nil},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			code, res, stderr := runBackfill(t, c, rs.Ports().TCP, append(append(window, "-state", tc.state), tc.shards...)...)
+			if code != 2 || !strings.Contains(stderr, tc.want) || res.Done {
+				t.Errorf("exit %d, %+v, stderr %q: want exit 2 saying %q", code, res, stderr, tc.want)
+			}
+		})
+	}
+	if n := c.emu.Requests(slsemu.OpPullLogs); n != pulls {
+		t.Errorf("%d pulls for refused state files", n-pulls)
+	}
+	// The state resumed as made (shard 0), then shard 1 on its own: every
+	// log of the window, none lost (shard 0's interrupted chunk may repeat).
+	if code, res, stderr := runBackfill(t, c, rs.Ports().TCP, append(window, "-state", state, "-shards", "0")...); code != 0 || !res.Done || !res.Resumed {
+		t.Fatalf("resume of shard 0: exit %d, %+v\n%s", code, res, stderr)
+	}
+	if code, res, stderr := runBackfill(t, c, rs.Ports().TCP, append(window, "-shards", "1")...); code != 0 || !res.Done {
+		t.Fatalf("shard 1: exit %d, %+v\n%s", code, res, stderr)
+	}
+	got := bfReceived(t, rs, len(want))
+	if missing, extra, _ := bfCompare(want, got); missing != 0 || extra != 0 {
+		t.Errorf("%d of %d logs missing, %d outside the window", missing, len(want), extra)
 	}
 }

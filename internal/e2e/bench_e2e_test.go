@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,7 +244,7 @@ func benchContents(kv ...string) []*sls.LogContent {
 // benchPullAll reads the range in-process; each batch goes to visit.
 func benchPullAll(b *testing.B, rng logstore.Range, creds secret.Credentials, count int, visit func(*logstore.Batch) bool) int {
 	b.Helper()
-	r := logstore.NewReader(rng, creds, logstore.Options{Transport: slsapi.NewTransport(localcloud.LocalEndpoints), PullCount: count})
+	r := logstore.NewReader(rng, creds, logstore.Options{Transport: slsapi.NewTransport(localcloud.LocalEndpoints(rng.Endpoint)), PullCount: count})
 	defer r.Close()
 	n := 0
 	for {
@@ -315,7 +314,7 @@ func benchFunction(b *testing.B, c *benchData, env []string, concurrency int) *f
 	if v := os.Getenv("SLS2SIEM_BENCH_BINARY"); v != "" {
 		binary = v
 	}
-	env = append(slices.Clone(localcloud.TrustEnv), env...)
+	env = append(localcloud.TrustEnv(c.endpoint), env...)
 	if extra := os.Getenv("SLS2SIEM_BENCH_ENV"); extra != "" {
 		env = append(env, strings.Split(extra, ",")...)
 	}

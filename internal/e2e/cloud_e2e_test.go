@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +85,7 @@ func newCloud(t *testing.T) *cloud {
 // checkNoSecrets fails the test when a secret reached the function's output.
 func (c *cloud) checkNoSecrets(t *testing.T) {
 	out := c.output.String()
-	for _, secret := range []string{c.role.AccessKeySecret, c.role.SecurityToken, c.loader.AccessKeySecret} {
+	for _, secret := range []string{c.role.AccessKeySecret, c.role.SecurityToken, c.loader.AccessKeySecret, dlKey} {
 		if strings.Contains(out, secret) {
 			t.Errorf("a secret reached the function's output:\n%s", out)
 		}
@@ -101,7 +100,7 @@ func (c *cloud) start(t *testing.T, contract fcemu.Contract, creds fcemu.Credent
 	t.Helper()
 	cfg.Binary = functionBinary
 	cfg.Contract = contract
-	cfg.Env = append(slices.Clone(localcloud.TrustEnv), cfg.Env...)
+	cfg.Env = append(localcloud.TrustEnv(c.endpoint), cfg.Env...)
 	cfg.Credentials = creds
 	cfg.Output = c.output
 	cfg.FunctionName = "sls2siem"

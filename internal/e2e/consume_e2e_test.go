@@ -198,7 +198,7 @@ func cgStart(t *testing.T, c *cgCloud, name string, syslogPort int, extraEnv ...
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
 		"LOG_LEVEL=info",
 	}
-	cmd.Env = append(append(cmd.Env, localcloud.TrustEnv...), extraEnv...) // later entries win
+	cmd.Env = append(append(cmd.Env, localcloud.TrustEnv(c.endpoint)...), extraEnv...) // later entries win
 	cs := &cgConsumer{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = cs.out, cs.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -642,7 +642,7 @@ func TestConsumerGroupTimerInvocation(t *testing.T) {
 				Binary: functionBinary, Contract: contract, Timeout: 10 * time.Second, FunctionName: "sls2siem-consume",
 				Credentials: fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 				Output:      out,
-				Env: append(slices.Clone(localcloud.TrustEnv),
+				Env: append(localcloud.TrustEnv(c.endpoint),
 					"SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+strconv.Itoa(rs.Ports().TCP), "SYSLOG_FRAMING=octet-counting",
 					"SYSLOG_HOSTNAME=fc-"+string(contract),
 					"SLS_ENDPOINT="+c.endpoint, "SLS_PROJECT="+cgProject, "SLS_LOGSTORE="+cgLogstore,

@@ -19,8 +19,21 @@ import (
 	"sls2siem/internal/slsapi"
 )
 
-// dlLogstore is the dead-letter logstore of these tests.
-const dlLogstore = "sls2siem-deadletter"
+// dlLogstore is the dead-letter logstore of these tests, dlKey the key of
+// its records (SHIP_DEADLETTER_KEY).
+const (
+	dlLogstore = "sls2siem-deadletter"
+	dlKey      = "e2e-deadletter-key-MARKERDLKEY-0123456789"
+)
+
+// dlKeys are dlKey as the records' writer and reader take it.
+var dlKeys = func() deadletter.Keys {
+	k, err := deadletter.NewKeys(dlKey, "")
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // dlCloud is a local cloud with an empty dead-letter logstore in the
 // sample's project.
@@ -37,14 +50,14 @@ func dlCloud(t *testing.T) *cloud {
 // its own, dead-letter records on, every message stamped with its origin.
 func dlEnv(port int, extra ...string) []string {
 	return append(trEnv(port, "SYSLOG_MAX_RETRIES=0", "SYSLOG_RETRY_BACKOFF=10ms", "SYSLOG_DIAL_TIMEOUT=200ms",
-		"SYSLOG_ORIGIN_SD=true", "SHIP_DEADLETTER_LOGSTORE="+dlLogstore), extra...)
+		"SYSLOG_ORIGIN_SD=true", "SHIP_DEADLETTER_LOGSTORE="+dlLogstore, "SHIP_DEADLETTER_KEY="+dlKey), extra...)
 }
 
 // dlRecords reads every dead-letter record, in each shard's order.
 func dlRecords(t *testing.T, c *cloud) []deadletter.Record {
 	t.Helper()
 	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(c.endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +65,15 @@ func dlRecords(t *testing.T, c *cloud) []deadletter.Record {
 	for shard := range 2 {
 		begin, _ := c.emu.Cursor(c.data.Project, dlLogstore, shard, "begin")
 		end, _ := c.emu.Cursor(c.data.Project, dlLogstore, shard, "end")
-		err := deadletter.Read(context.Background(), cl, c.data.Project, dlLogstore, shard, begin, end, localcloud.LocalEndpoints,
-			func(at string, r deadletter.Record, err error) {
+		_, err := deadletter.Read(context.Background(), cl, c.data.Project, shard, begin, end,
+			deadletter.ReadOptions{Verifier: deadletter.Verifier{Keys: dlKeys, Allowed: localcloud.LocalEndpoints(c.endpoint), Logstore: dlLogstore}},
+			func(at string, r deadletter.Record, err error) bool {
 				if err != nil {
 					t.Errorf("record at %s does not parse: %v", at, err)
-					return
+					return true
 				}
 				out = append(out, r)
+				return true
 			})
 		if err != nil {
 			t.Fatal(err)
@@ -83,8 +98,8 @@ func runRedrive(t *testing.T, c *cloud, env []string, args ...string) (int, redr
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, functionBinary, append([]string{"redrive"}, args...)...)
-	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv...), env...)
-	cmd.Env = append(cmd.Env, "SLS_ENDPOINT="+c.endpoint, "SLS_PROJECT="+c.data.Project,
+	cmd.Env = append(append(slices.Clone(os.Environ()), localcloud.TrustEnv(c.endpoint)...), env...)
+	cmd.Env = append(cmd.Env, "SLS_ENDPOINT="+c.endpoint, "SLS_PROJECT="+c.data.Project, "SHIP_REDRIVE_LOGSTORES="+c.data.Logstore,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+c.role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+c.role.AccessKeySecret,
 		"ALIBABA_CLOUD_SECURITY_TOKEN="+c.role.SecurityToken)
 	var stdout, stderr bytes.Buffer
@@ -106,8 +121,8 @@ func runRedrive(t *testing.T, c *cloud, env []string, args ...string) (int, redr
 }
 
 type redriveResult struct {
-	Records, Skipped, Ranges, Redriven, Failed, Expired int
-	Logs                                                int64
+	Records, Skipped, Unsigned, Ranges, Redriven, Progressed, Failed, Deferred, Expired, Invalid int
+	Logs                                                                                         int64
 }
 
 // dlFailAll runs the trigger over the sample while the receiver is down:

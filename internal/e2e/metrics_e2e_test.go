@@ -49,7 +49,7 @@ func mtStart(t *testing.T, c *cgCloud, name string, syslogPort int, extra ...str
 		"SLS_FETCH_INTERVAL=20ms", "SLS_PULL_COUNT=5", "SLS_CONSUMER_STOP_TIMEOUT=15s",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
 		"LOG_LEVEL=info", "SHIP_METRICS_ADDR=" + addr, "SHIP_STUCK_AFTER=2s",
-	}, localcloud.TrustEnv...)
+	}, localcloud.TrustEnv(c.endpoint)...)
 	cmd.Env = append(cmd.Env, extra...)
 	cs := &cgConsumer{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = cs.out, cs.out
@@ -374,4 +374,64 @@ func TestMetricsAddressRefused(t *testing.T) {
 			t.Errorf("SHIP_METRICS_ADDR=%s: the consumer started", addr)
 		}
 	}
+}
+
+// TestMetricsHealthzUnderAConnectionFlood: the daemon, its descriptors
+// limited to 256 as a small host would have them, keeps answering
+// /healthz while 400 connections are held open on its metrics port (half
+// sent a request and are kept alive, half never send a byte); with
+// SHIP_METRICS_ALLOWED_HOSTS, a request naming another Host is refused.
+// Before the connection cap, 1 probe of 5 was answered.
+func TestMetricsHealthzUnderAConnectionFlood(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	rs := startRsyslog(t)
+	c := cgNewCloud(t)
+	d := mtStart(t, c, "flood", rs.Ports().TCP, "SHIP_METRICS_ALLOWED_HOSTS=127.0.0.1,localhost")
+	cgWait(t, 20*time.Second, "/readyz ready", func() bool { code, _ := d.get("/readyz"); return code == 200 })
+	if out, err := exec.Command(prlimit, "--pid", strconv.Itoa(d.cmd.Process.Pid), "--nofile=256:256").CombinedOutput(); err != nil {
+		t.Fatalf("prlimit: %v %s", err, out)
+	}
+	addr := strings.TrimPrefix(d.base, "http://")
+	var conns []net.Conn
+	defer func() {
+		for _, cn := range conns {
+			cn.Close()
+		}
+	}()
+	for i := range 400 {
+		cn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if i%2 == 0 {
+			fmt.Fprint(cn, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+		}
+		conns = append(conns, cn)
+	}
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	answered := 0
+	for range 5 {
+		resp, err := client.Get(d.base + "/healthz")
+		if err != nil {
+			t.Logf("/healthz: %v", err)
+			continue
+		}
+		resp.Body.Close()
+		answered++
+	}
+	if answered != 5 {
+		t.Errorf("/healthz answered %d of 5 probes under a flood of %d connections", answered, len(conns))
+	}
+	req, _ := http.NewRequest(http.MethodGet, d.base+"/metrics", nil)
+	req.Host = "rebound.example.com"
+	resp, err := client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("/metrics for another Host: %v %v, want 421", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	t.Logf("flood of %d held connections, descriptors limited to 256: /healthz answered %d of 5 probes", len(conns), answered)
 }

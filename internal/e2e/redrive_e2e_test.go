@@ -120,7 +120,7 @@ func TestRedriveConcurrentWithTriggerRetries(t *testing.T) {
 func TestRedriveSkipsBadRecords(t *testing.T) {
 	c := dlCloud(t)
 	cl, err := slsapi.New(c.endpoint, secret.Credentials{AccessKeyID: c.loader.AccessKeyID, AccessKeySecret: c.loader.AccessKeySecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(c.endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRedriveSkipsBadRecords(t *testing.T) {
 	evil.Endpoint = "https://evil.example.com"
 	other.Project = "someone-elses"
 	badCursor.EndCursor = "!!"
-	if err := deadletter.Append(context.Background(), cl, c.data.Project, dlLogstore, evil, other, badCursor); err != nil {
+	if err := deadletter.Append(context.Background(), cl, c.data.Project, dlLogstore, dlKeys, evil, other, badCursor); err != nil {
 		t.Fatal(err)
 	}
 	code, res, stderr := runRedrive(t, c, dlEnv(1), "-since", "1h")

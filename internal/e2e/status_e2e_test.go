@@ -83,7 +83,7 @@ func (c *stCloud) status(t *testing.T, args ...string) (int, string, string) {
 	cmd.Env = append([]string{
 		"SLS_ENDPOINT=" + c.endpoint, "SLS_PROJECT=" + stProject,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.cred.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + c.cred.AccessKeySecret,
-	}, localcloud.TrustEnv...)
+	}, localcloud.TrustEnv(c.endpoint)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

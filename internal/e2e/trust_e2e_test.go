@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 )
 
@@ -81,9 +82,12 @@ func TestTheEventCannotSteerTheFunction(t *testing.T) {
 			map[string]any{"endpoint": "http://" + trap.addr}, []string{"source.endpoint", "not allowed by SLS_ALLOWED_ENDPOINTS"}},
 		"localhost endpoint, default allow-list": {[]string{"SLS_ALLOWED_ENDPOINTS=", "SLS_HTTPS="},
 			map[string]any{"endpoint": "localhost:" + trapPort}, []string{"source.endpoint", "not allowed"}},
-		"foreign host":           {nil, map[string]any{"endpoint": "http://attacker.example.com:" + trapPort}, []string{"source.endpoint", "not allowed"}},
-		"other loopback address": {nil, map[string]any{"endpoint": "http://127.0.0.2:" + trapPort}, []string{"source.endpoint", "not allowed"}},
-		"endpoint with a path":   {nil, map[string]any{"endpoint": "http://" + trap.addr + "/x"}, []string{"source.endpoint", "path"}},
+		"foreign host":                     {nil, map[string]any{"endpoint": "http://attacker.example.com:" + trapPort}, []string{"source.endpoint", "not allowed"}},
+		"other loopback address":           {nil, map[string]any{"endpoint": "http://127.0.0.2:" + trapPort}, []string{"source.endpoint", "not allowed"}},
+		"another port of the allowed host": {nil, map[string]any{"endpoint": "http://" + trap.addr}, []string{"source.endpoint", "not port " + trapPort}},
+		"the allowed host, no port":        {nil, map[string]any{"endpoint": "http://127.0.0.1"}, []string{"source.endpoint", "not port 80"}},
+		"localhost, another port":          {nil, map[string]any{"endpoint": "localhost:" + trapPort}, []string{"source.endpoint", "not port " + trapPort}},
+		"endpoint with a path":             {nil, map[string]any{"endpoint": "http://" + trap.addr + "/x"}, []string{"source.endpoint", "path"}},
 		"project moves the host": {[]string{"SLS_ALLOWED_ENDPOINTS=", "SLS_HTTPS="},
 			map[string]any{"projectName": "127.0.0.1:" + trapPort + "?", "endpoint": "cn-hangzhou-intranet.log.aliyuncs.com"},
 			[]string{"source.projectName", "3–63 characters"}},
@@ -169,7 +173,7 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 			fn, err := fcemu.Start(context.Background(), fcemu.Config{
 				Binary: functionBinary, Contract: fcemu.ContractCustom, Timeout: 20 * time.Second,
 				Credentials: marked, Output: out, FunctionName: "sls2siem",
-				Env: append(append(append([]string(nil), good...), "SLS_ALLOWED_ENDPOINTS=127.0.0.1", "SLS_HTTPS=false"), env...),
+				Env: append(append(append([]string(nil), good...), "SLS_ALLOWED_ENDPOINTS="+localcloud.AllowedPatterns(c.endpoint), "SLS_HTTPS=false"), env...),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +220,7 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 		return b.String()
 	}
 	creds := []string{"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + markerSecret,
-		"ALIBABA_CLOUD_SECURITY_TOKEN=" + markerToken, "SLS_ALLOWED_ENDPOINTS=127.0.0.1", "SLS_HTTPS=false"}
+		"ALIBABA_CLOUD_SECURITY_TOKEN=" + markerToken, "SLS_ALLOWED_ENDPOINTS=" + localcloud.AllowedPatterns(c.endpoint), "SLS_HTTPS=false"}
 	outputs = append(outputs,
 		run(append(good, "SYSLOG_PROTOCOL=tls", "SYSLOG_TLS_KEY_FILE="+markerKey), "check"),
 		run(append(good, "SYSLOG_TLS_CERT="+markerKey), "check"),

@@ -93,7 +93,7 @@ func RunConsume(ctx context.Context, opts ConsumeOptions) (*ConsumeResult, error
 	}
 	defer emu.Close()
 
-	rcv, env, desc, err := syslogTarget(opts.Env, opts.Messages)
+	rcv, env, desc, err := syslogTarget(endpoint, opts.Env, opts.Messages)
 	if err != nil {
 		return nil, err
 	}

@@ -14,3 +14,7 @@ func randomID(prefix string, n int) string {
 	}
 	return prefix + hex.EncodeToString(b)
 }
+
+// newDeadLetterKey is a SHIP_DEADLETTER_KEY made up for one run of the
+// local cloud: 32 random bytes, hex.
+func newDeadLetterKey() string { return randomID("", 32) }

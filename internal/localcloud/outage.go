@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -86,9 +85,12 @@ func RunOutage(ctx context.Context, opts Options) (*OutageResult, error) {
 	addr := rcv.Addr()
 	rcv.Close()
 	res.Receiver = "tcp://" + addr
-	env := append(slices.Clone(TrustEnv), withoutVars(opts.Env, "SYSLOG_HOST", "SYSLOG_PORT", "SYSLOG_ORIGIN_SD", "SHIP_DEADLETTER_LOGSTORE")...)
+	env := append(TrustEnv(endpoint), withoutVars(opts.Env, "SYSLOG_HOST", "SYSLOG_PORT", "SYSLOG_ORIGIN_SD", "SHIP_DEADLETTER_LOGSTORE")...)
 	env = append(env, "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT="+addr[strings.LastIndexByte(addr, ':')+1:],
 		"SYSLOG_ORIGIN_SD=true", "SHIP_DEADLETTER_LOGSTORE="+DeadLetterLogstore)
+	if lookup(env, "SHIP_DEADLETTER_KEY") == "" {
+		env = append(env, "SHIP_DEADLETTER_KEY="+newDeadLetterKey())
+	}
 	if lookup(env, "SYSLOG_MAX_RETRIES") == "" {
 		env = append(env, "SYSLOG_MAX_RETRIES=1", "SYSLOG_RETRY_BACKOFF=50ms", "SYSLOG_DIAL_TIMEOUT=500ms")
 	}
@@ -134,7 +136,7 @@ func RunOutage(ctx context.Context, opts Options) (*OutageResult, error) {
 	}
 	defer rcv.Close()
 	cmd := exec.CommandContext(ctx, binary, "redrive", "-since", "1h")
-	cmd.Env = append(env, "SLS_ENDPOINT="+endpoint, "SLS_PROJECT="+data.Project,
+	cmd.Env = append(env, "SLS_ENDPOINT="+endpoint, "SLS_PROJECT="+data.Project, "SHIP_REDRIVE_LOGSTORES="+data.Logstore,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID="+role.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+role.AccessKeySecret,
 		"ALIBABA_CLOUD_SECURITY_TOKEN="+role.SecurityToken)
 	var stdout bytes.Buffer

@@ -78,11 +78,12 @@ func Serve(ctx context.Context, opts ServeOptions) error {
 	}
 	vars := []string{
 		"SLS_ENDPOINT=" + endpoint, "SLS_PROJECT=" + data.Project, "SLS_LOGSTORE=" + data.Logstore,
-		"SHIP_DEADLETTER_LOGSTORE=" + DeadLetterLogstore,
+		"SHIP_DEADLETTER_LOGSTORE=" + DeadLetterLogstore, "SHIP_DEADLETTER_KEY=" + newDeadLetterKey(),
+		"SHIP_REDRIVE_LOGSTORES=" + data.Logstore,
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + user.AccessKeyID, "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + user.AccessKeySecret,
 		"SLS_CURSOR_POSITION=begin",
 	}
-	vars = append(vars, TrustEnv...)
+	vars = append(vars, TrustEnv(endpoint)...)
 	fmt.Fprintf(opts.Out, "# local cloud: SLS emulator at %s, project %s, logstores %s (%d shards, %d logs) and %s (empty);\n",
 		endpoint, data.Project, data.Logstore, len(data.Shards), data.LogCount(), DeadLetterLogstore)
 	fmt.Fprintf(opts.Out, "# trigger events in %s/shard-N.json; the sample's receive-time window (sls2siem backfill): -from %s -to %s.\n",

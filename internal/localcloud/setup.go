@@ -3,7 +3,6 @@ package localcloud
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"sls2siem/internal/localcloud/receiver"
@@ -32,25 +31,37 @@ func startSLS(data *sample.Logstore, creds ...slsemu.Credential) (emu *slsemu.Se
 	return emu, endpoint, loader, nil
 }
 
-// TrustEnv is what the function needs to talk to the local cloud: the
-// emulator listens on 127.0.0.1 over plain HTTP, which the default
-// SLS_ALLOWED_ENDPOINTS and SLS_HTTPS refuse.
-var TrustEnv = []string{"SLS_ALLOWED_ENDPOINTS=127.0.0.1,localhost", "SLS_HTTPS=false"}
+// TrustEnv is what the function needs to talk to the local cloud's SLS
+// emulator at endpoint (http://127.0.0.1:PORT): it listens on loopback
+// over plain HTTP, which the default SLS_ALLOWED_ENDPOINTS and SLS_HTTPS
+// refuse. The allow-list names the emulator's port, so that nothing else
+// listening on loopback is admitted.
+func TrustEnv(endpoint string) []string {
+	return []string{"SLS_ALLOWED_ENDPOINTS=" + AllowedPatterns(endpoint), "SLS_HTTPS=false"}
+}
+
+// AllowedPatterns is the SLS_ALLOWED_ENDPOINTS of the emulator at
+// endpoint: 127.0.0.1 and localhost on its port.
+func AllowedPatterns(endpoint string) string {
+	port := endpoint[strings.LastIndexByte(endpoint, ':')+1:]
+	return "127.0.0.1:" + port + ",localhost:" + port
+}
 
 // LocalEndpoints is TrustEnv as the logstore transport takes it.
-var LocalEndpoints = func() trust.Endpoints {
-	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+func LocalEndpoints(endpoint string) trust.Endpoints {
+	e, err := trust.ParseEndpoints(AllowedPatterns(endpoint), false)
 	if err != nil {
 		panic(err)
 	}
 	return e
-}()
+}
 
-// syslogTarget returns the function's environment pointed at the embedded
+// syslogTarget returns the function's environment (the emulator at
+// endpoint admitted) pointed at the embedded
 // receiver (started here, printing to messages) unless SYSLOG_HOST names a
 // real one, and a description of the receiver. rcv is nil for a real one.
-func syslogTarget(env []string, messages io.Writer) (rcv *receiver.Receiver, out []string, desc string, err error) {
-	env = append(slices.Clone(TrustEnv), env...)
+func syslogTarget(endpoint string, env []string, messages io.Writer) (rcv *receiver.Receiver, out []string, desc string, err error) {
+	env = append(TrustEnv(endpoint), env...)
 	proto := lookupDefault(env, "SYSLOG_PROTOCOL", "tcp")
 	if lookup(env, "SYSLOG_HOST") != "" {
 		return nil, env, proto + "://" + lookup(env, "SYSLOG_HOST") + ":" + lookupDefault(env, "SYSLOG_PORT", "514"), nil

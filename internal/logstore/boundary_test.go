@@ -51,6 +51,7 @@ func TestTransportSendsOnlyToAllowedEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	local := localFor("http://" + addr)
 	for name, c := range map[string]struct {
 		allowed  trust.Endpoints
 		endpoint string
@@ -65,6 +66,7 @@ func TestTransportSendsOnlyToAllowedEndpoints(t *testing.T) {
 		"upper-case project":         {local, "http://" + addr, "PROJ"},
 		"empty label":                {local, "http://" + addr, ""},
 		"allowed IP, other loopback": {local, "http://127.0.0.2:" + port, "proj"},
+		"allowed IP, another port":   {localFor("http://127.0.0.1:1"), "http://" + addr, "proj"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rng := Range{Endpoint: c.endpoint, Project: c.project, Logstore: "store", Begin: "MTA=", End: "MjA="}

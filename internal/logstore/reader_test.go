@@ -166,20 +166,19 @@ func TestDeadlineStopsRetries(t *testing.T) {
 	}
 }
 
-// local admits the emulator on loopback, as SLS_ALLOWED_ENDPOINTS=127.0.0.1,localhost does.
-var local = func() trust.Endpoints {
-	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+// localFor admits the emulator at endpoint (http://127.0.0.1:PORT), as
+// SLS_ALLOWED_ENDPOINTS=127.0.0.1:PORT does, and no other port.
+func localFor(endpoint string) trust.Endpoints {
+	e, err := trust.ParseEndpoints(strings.TrimPrefix(endpoint, "http://"), false)
 	if err != nil {
 		panic(err)
 	}
 	return e
-}()
-
-var testTransport = slsapi.NewTransport(local)
+}
 
 func newTestReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 	if opts.Transport == nil {
-		opts.Transport = testTransport
+		opts.Transport = slsapi.NewTransport(localFor(rng.Endpoint))
 	}
 	return NewReader(rng, creds, opts)
 }

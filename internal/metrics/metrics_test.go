@@ -20,6 +20,7 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/receiver"
 	"sls2siem/internal/localcloud/scrape"
 	"sls2siem/internal/localcloud/slsemu"
@@ -109,12 +110,12 @@ func (e *env) atEnd(t *testing.T) bool {
 	return err == nil && st.Checkpoints[0] == end
 }
 
-func newShipper(t *testing.T, addr string) *ship.Shipper {
+func newShipper(t *testing.T, endpoint, addr string) *ship.Shipper {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
-			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +171,7 @@ func start(t *testing.T, e *env, shipper *ship.Shipper, stuckAfter time.Duration
 	c := e.consumeConfig()
 	m := metrics.New(metrics.Options{Version: "test-1.2.3", Project: c.Project, Logstore: c.Logstore, Group: c.Group,
 		Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: stuckAfter})
-	srv, err := metrics.Listen("127.0.0.1:0", m.Handler(e.log), e.log)
+	srv, err := metrics.Listen("127.0.0.1:0", m.Handler(e.log), e.log, metrics.ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestMetricsCountAShippedSample(t *testing.T) {
 	e := newEnv(t)
 	e.appendGroups(t, 0, 40, 5, time.Now())
 	rcv := listen(t, "127.0.0.1:0")
-	d := start(t, e, newShipper(t, rcv.rcv.Addr()), time.Minute)
+	d := start(t, e, newShipper(t, e.endpoint, rcv.rcv.Addr()), time.Minute)
 	waitFor(t, "200 logs received, the checkpoint at the end and the shard seen caught up", func() bool {
 		n, _ := rcv.count()
 		if n < 200 || !e.atEnd(t) {
@@ -360,7 +361,7 @@ func TestMetricsUnderAStuckReceiver(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there yet
-	d := start(t, e, newShipper(t, addr), 2*time.Second)
+	d := start(t, e, newShipper(t, e.endpoint, addr), 2*time.Second)
 
 	code, body := 0, ""
 	waitFor(t, "/healthz reporting the shard stuck", func() bool {
@@ -444,7 +445,7 @@ func TestListenRefusesAnAddressInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	m := metrics.New(metrics.Options{Version: "v", Project: project, Logstore: logstore, HeartbeatTimeout: time.Second, StuckAfter: time.Second})
-	_, err = metrics.Listen(ln.Addr().String(), m.Handler(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
+	_, err = metrics.Listen(ln.Addr().String(), m.Handler(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler), metrics.ServeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("listen on a taken address: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -116,39 +117,95 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // Server serves a Handler on a TCP address.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{}
+	srv   *http.Server
+	ln    net.Listener
+	limit *connLimit
+	done  chan struct{}
 }
+
+// ServeOptions harden the server.
+type ServeOptions struct {
+	// MaxConns bounds the connections held at once (0: DefaultMaxConns):
+	// a new one closes the oldest that is not serving a request.
+	MaxConns int
+	// AllowedHosts, when set, are the only names a request's Host header
+	// may give (its port aside): any other is answered 421, so that a
+	// page of another site (DNS rebinding) cannot read the metrics.
+	AllowedHosts []string
+}
+
+// DefaultMaxConns is the connection cap of a server whose options say
+// none: plenty for a few scrapers and probes.
+const DefaultMaxConns = 64
+
+// Timeouts of the server: short, so that held connections cost little.
+const (
+	readHeaderTimeout = 2 * time.Second
+	readTimeout       = 5 * time.Second
+	writeTimeout      = 10 * time.Second
+	idleTimeout       = 15 * time.Second
+)
 
 // Listen binds addr (host:port) now, so that an address in use or
 // malformed fails here, and serves h on it in the background.
-func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
+func Listen(addr string, h http.Handler, log *slog.Logger, opts ServeOptions) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if len(opts.AllowedHosts) > 0 {
+		h = checkHost(opts.AllowedHosts, h)
+	}
+	limit := newConnLimit(ln, opts.MaxConns)
 	s := &Server{
 		srv: &http.Server{
 			Handler:           h,
-			ReadHeaderTimeout: 5 * time.Second,
-			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    16 << 10,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    8 << 10,
+			ConnState:         limit.track,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
-		ln:   ln,
-		done: make(chan struct{}),
+		ln:    ln,
+		limit: limit,
+		done:  make(chan struct{}),
 	}
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(limit); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "address", s.Addr(), "error", err.Error())
 		}
 	}()
 	return s, nil
 }
+
+// checkHost answers 421 Misdirected Request to a request whose Host is not
+// one of allowed (compared without the port, in any case).
+func checkHost(allowed []string, h http.Handler) http.Handler {
+	set := map[string]bool{}
+	for _, a := range allowed {
+		set[strings.ToLower(strings.Trim(a, "[]"))] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		if !set[strings.ToLower(strings.Trim(host, "[]"))] {
+			http.Error(w, "misdirected request: the Host header does not name this server (SHIP_METRICS_ALLOWED_HOSTS)", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// OpenConns counts the connections the server holds now.
+func (s *Server) OpenConns() int { return s.limit.open() }
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

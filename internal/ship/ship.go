@@ -97,7 +97,7 @@ func WithDial(dial func(ctx context.Context, network, address string) (net.Conn,
 func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 	var dl *deadletter.Writer
 	if cfg.DeadLetterLogstore != "" {
-		dl = deadletter.NewWriter(cfg.DeadLetterLogstore)
+		dl = deadletter.NewWriter(cfg.DeadLetterLogstore, cfg.DeadLetterKeys)
 	}
 	tc := cfg.Syslog.Transport
 	for _, o := range opts {
@@ -154,7 +154,16 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 	if ev.CursorTime > 0 {
 		sum.LagSeconds = max(time.Now().Unix()-ev.CursorTime, 0)
 	}
-	err = s.run(ctx, src, inv.Credentials, &sum)
+	// The range is checked against its shard before anything is shipped:
+	// one that cannot exist fails at once (and is recorded invalid).
+	sum.Project, sum.Logstore, sum.Shard, sum.BeginCursor, sum.EndCursor = src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor
+	client, err := slsapi.New(src.Endpoint, inv.Credentials, s.sls)
+	if err == nil {
+		err = client.CheckRange(ctx, src.ProjectName, src.LogstoreName, src.ShardID, src.BeginCursor, src.EndCursor)
+	}
+	if err == nil {
+		err = s.run(ctx, src, inv.Credentials, &sum)
+	}
 	if s.dl != nil {
 		err = s.deadLetter(ctx, ev, inv, &sum, err)
 	}
@@ -243,6 +252,17 @@ func (s *Shipper) deadLetter(ctx context.Context, ev trigger.Event, inv Invocati
 		return nil
 	}
 	rec.Error = deadletter.Scrub(shipErr.Error(), inv.Credentials)
+	if invalid := (*slsapi.InvalidRangeError)(nil); errors.As(shipErr, &invalid) {
+		// Not shippable, now or later: recorded once, for the audit trail.
+		werr := cerr
+		if werr == nil {
+			_, werr = s.dl.Invalid(wctx, client, rec)
+		}
+		if werr != nil {
+			return fmt.Errorf("%w; and its invalid record could not be written to %s=%s: %v", shipErr, config.VarShipDeadLetterLogstore, s.dl.Logstore, werr)
+		}
+		return fmt.Errorf("%w; recorded as invalid in logstore %s (never shipped)", shipErr, s.dl.Logstore)
+	}
 	werr := cerr
 	if werr == nil {
 		werr = s.dl.Failed(wctx, client, rec)

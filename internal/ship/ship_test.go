@@ -19,6 +19,7 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/slsemu"
 	"sls2siem/internal/secret"
 )
@@ -141,7 +142,7 @@ func setupTo(t *testing.T, groups, logsPerGroup, port int, extra map[string]stri
 			return v
 		}
 		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": strconv.Itoa(port), "SLS_PULL_COUNT": "3",
-			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)

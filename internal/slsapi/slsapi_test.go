@@ -19,13 +19,15 @@ import (
 	"sls2siem/internal/trust"
 )
 
-var local = func() trust.Endpoints {
-	e, err := trust.ParseEndpoints("127.0.0.1,localhost", false)
+// local admits the loopback endpoint (http://127.0.0.1:PORT) and no
+// other port, as SLS_ALLOWED_ENDPOINTS=127.0.0.1:PORT does.
+func local(endpoint string) trust.Endpoints {
+	e, err := trust.ParseEndpoints(strings.TrimPrefix(endpoint, "http://"), false)
 	if err != nil {
 		panic(err)
 	}
 	return e
-}()
+}
 
 var creds = secret.Credentials{AccessKeyID: "LTAI-slsapi", AccessKeySecret: "slsapi-secret"}
 
@@ -49,7 +51,7 @@ func emulator(t *testing.T) (*slsemu.Server, *Client) {
 			t.Fatal(err)
 		}
 	}
-	c, err := New(endpoint, creds, NewTransport(local))
+	c, err := New(endpoint, creds, NewTransport(local(endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,18 +140,18 @@ func TestErrorsNameTheCode(t *testing.T) {
 // TestUnreachableEndpointFailsAtOnce: a failure to connect is final: one
 // dial, no SDK retry, one error naming the endpoint.
 func TestUnreachableEndpointFailsAtOnce(t *testing.T) {
-	rt := NewTransport(local)
-	var dials atomic.Int64
-	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		return (&net.Dialer{}).DialContext(ctx, network, addr)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
+	rt := NewTransport(local(addr))
+	var dials atomic.Int64
+	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
 	c, err := New("http://"+addr, creds, rt)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +178,7 @@ func TestNotAnSLSEndpoint(t *testing.T) {
 		w.Write([]byte("<html>not found</html>"))
 	}))
 	defer srv.Close()
-	c, err := New(srv.URL, creds, NewTransport(local))
+	c, err := New(srv.URL, creds, NewTransport(local(srv.URL)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +205,7 @@ func TestDeadlineBoundsACall(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	c, err := New("http://"+ln.Addr().String(), creds, NewTransport(local))
+	c, err := New("http://"+ln.Addr().String(), creds, NewTransport(local(ln.Addr().String())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +219,7 @@ func TestDeadlineBoundsACall(t *testing.T) {
 
 func TestMissingCredentialsNameTheVariables(t *testing.T) {
 	for _, c := range []secret.Credentials{{}, {AccessKeyID: "id"}, {AccessKeySecret: "s"}, {AccessKeyID: " ", AccessKeySecret: "s"}} {
-		_, err := New("http://127.0.0.1:1", c, NewTransport(local))
+		_, err := New("http://127.0.0.1:1", c, NewTransport(local("127.0.0.1:1")))
 		if !errors.Is(err, ErrNoCredentials) || !strings.Contains(err.Error(), "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET") {
 			t.Errorf("New(%v) = %v", c, err)
 		}
@@ -227,7 +229,7 @@ func TestMissingCredentialsNameTheVariables(t *testing.T) {
 // TestTransportRefusesDisallowedHosts: a request to a host the allow-list
 // does not name never leaves the process.
 func TestTransportRefusesDisallowedHosts(t *testing.T) {
-	rt := NewTransport(local)
+	rt := NewTransport(local("127.0.0.1:1"))
 	rt.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		t.Errorf("dialled %s", addr)
 		return nil, errors.New("no")
@@ -238,5 +240,47 @@ func TestTransportRefusesDisallowedHosts(t *testing.T) {
 	}
 	if _, err := c.Shards(t.Context(), "proj", "store"); err == nil || !strings.Contains(err.Error(), "not allowed by SLS_ALLOWED_ENDPOINTS") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestCheckRange: a range is checked against its shard as SLS has it:
+// one that cannot exist is an *InvalidRangeError, one whose beginning left
+// the shard an *ExpiredRangeError, naming the cursors.
+func TestCheckRange(t *testing.T) {
+	emu, c := emulator(t)
+	ctx := t.Context()
+	begin, _ := c.GetCursor(ctx, "proj", "store", 0, "begin")
+	end, _ := c.GetCursor(ctx, "proj", "store", 0, "end")
+	bn, _ := CursorNumber(begin)
+	if err := c.CheckRange(ctx, "proj", "store", 0, begin, end); err != nil {
+		t.Errorf("the whole shard: %v", err)
+	}
+	if err := c.CheckRange(ctx, "proj", "store", 0, end, end); err != nil {
+		t.Errorf("an empty range at the end: %v", err)
+	}
+	for name, c2 := range map[string]struct {
+		shard      int
+		begin, end string
+		want       string
+	}{
+		"past the end":      {0, begin, Cursor(bn + 10), "its end cursor is 7 log groups past the shard's end cursor"},
+		"backwards":         {0, end, begin, "its begin cursor is after its end cursor"},
+		"no such shard":     {7, begin, end, "ShardNotExist"},
+		"not cursors":       {0, "x", end, "not SLS cursors"},
+		"empty shard, past": {1, begin, Cursor(bn + 1), "1 log groups past"},
+	} {
+		err := c.CheckRange(ctx, "proj", "store", c2.shard, c2.begin, c2.end)
+		var inv *InvalidRangeError
+		if !errors.As(err, &inv) || !strings.Contains(err.Error(), c2.want) || !strings.Contains(err.Error(), "cannot exist") {
+			t.Errorf("%s: %v, want an *InvalidRangeError saying %q", name, err, c2.want)
+		}
+	}
+	if _, err := emu.ExpireBefore("proj", "store", time.Unix(1732500000+90, 0)); err != nil {
+		t.Fatal(err)
+	}
+	err := c.CheckRange(ctx, "proj", "store", 0, begin, end)
+	var exp *ExpiredRangeError
+	if !errors.As(err, &exp) || exp.Groups != 2 || !strings.Contains(err.Error(), "2 log groups of it expired") {
+		t.Errorf("expired: %v, want 2 log groups expired", err)
 	}
 }

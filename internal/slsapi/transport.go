@@ -55,7 +55,7 @@ func NewTransport(allowed trust.Endpoints) *Transport {
 	base.ResponseHeaderTimeout = PullTimeout
 	base.MaxResponseHeaderBytes = 64 << 10
 	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		target, direct, err := allowed.RequestHost(addr)
+		target, direct, err := allowed.RequestHost("", addr)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func (c *Call) setNetErr(err error) {
 // SDK would retry them under its own timer.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	call := callOf(r.Context())
-	if _, _, err := t.allowed.RequestHost(r.URL.Host); err != nil {
+	if _, _, err := t.allowed.RequestHost(r.URL.Scheme, r.URL.Host); err != nil {
 		return refuse(call, r, fmt.Errorf("refused to send an SLS request: %w", err)), nil
 	}
 	resp, err := t.base.RoundTrip(r)

@@ -28,8 +28,9 @@ const (
 )
 
 type cloud struct {
-	emu    *slsemu.Server
-	client *slsapi.Client
+	emu      *slsemu.Server
+	endpoint string
+	client   *slsapi.Client
 	// received[shard][i] is the receive time of the shard's group i.
 	received map[int][]time.Time
 }
@@ -42,12 +43,13 @@ func newCloud(t *testing.T, shards int) *cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.endpoint = endpoint
 	t.Cleanup(func() { c.emu.Close() })
 	if err := c.emu.CreateLogstore(project, store, shards); err != nil {
 		t.Fatal(err)
 	}
 	c.client, err = slsapi.New(endpoint, secret.Credentials{AccessKeyID: ak, AccessKeySecret: akSecret},
-		slsapi.NewTransport(localcloud.LocalEndpoints))
+		slsapi.NewTransport(localcloud.LocalEndpoints(endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +65,12 @@ func (c *cloud) add(t *testing.T, shard int, at time.Time) {
 		t.Fatal(err)
 	}
 	c.received[shard] = append(c.received[shard], at)
+}
+
+// sdk is an SDK client of the emulator, as a consumer would have.
+func (c *cloud) sdk(t *testing.T) *sls.Client {
+	t.Helper()
+	return localcloud.NewSLSClient(c.endpoint, slsemu.Credential{AccessKeyID: ak, AccessKeySecret: akSecret})
 }
 
 // cursor is the cursor of group i of a shard (the end after the last).
@@ -144,6 +152,62 @@ func TestReadNamesTheSLSError(t *testing.T) {
 		_, err := status.Read(t.Context(), c.client, project, tc.logstore, tc.group, time.Now())
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.logstore) {
 			t.Errorf("%s/%s: %v, want an error naming %s", tc.logstore, tc.group, err, tc.want)
+		}
+	}
+}
+
+// TestTableEscapesEveryCell: a consumer's name is whatever the consumer
+// said; one holding escape sequences, line breaks and bidirectional
+// controls cannot recolour the operator's terminal or forge a row: every
+// cell is one line of visible text.
+func TestTableEscapesEveryCell(t *testing.T) {
+	c := newCloud(t, 1)
+	c.add(t, 0, time.Now().Add(-time.Minute))
+	if err := c.client.EnsureGroup(t.Context(), project, store, group, 60); err != nil {
+		t.Fatal(err)
+	}
+	evil := "a\x1b[2J\x1b[31mred\r\n1  readwrite  FORGED\t\u202eevil\u009b\\x"
+	sdk := c.sdk(t)
+	for _, held := range [][]int{{}, {0}} { // join, then hold shard 0
+		if _, err := sdk.HeartBeat(project, store, group, evil, held); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sdk.UpdateCheckpoint(project, store, group, evil, 0, cursor(1), true); err != nil {
+		t.Fatal(err)
+	}
+	r, err := status.Read(t.Context(), c.client, project, store, group, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Shards[0].Consumer != evil {
+		t.Fatalf("the consumer's name did not come back as given: %q", r.Shards[0].Consumer)
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	out := table.String()
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 4 {
+		t.Errorf("%d lines, want 4 (title, blank, header, one shard):\n%s", len(lines), out)
+	}
+	for i, r := range out {
+		if r != '\n' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == '\u202e' || r == '\ufffd') {
+			t.Fatalf("byte %d of the table is %U, not printable:\n%q", i, r, out)
+		}
+	}
+	if want := `a\x1b[2J\x1b[31mred\r\n1  readwrite  FORGED\t\u202eevil\u009b\\x`; !strings.Contains(out, want) {
+		t.Errorf("the name is not shown escaped as %s:\n%s", want, out)
+	}
+}
+
+func TestCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"consumer-1": "consumer-1", "host é 名": "host é 名", "": "", `a\b`: `a\\b`,
+		"\x00\x07\x7f": `\x00\a\x7f`, "\u2028\u200b": `\u2028\u200b`, "\xc3": `\xc3`, "\ufffd": "\ufffd",
+	} {
+		if got := status.Cell(in); got != want {
+			t.Errorf("Cell(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
