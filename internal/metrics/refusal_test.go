@@ -10,6 +10,7 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/ship"
 )
 
@@ -71,7 +72,7 @@ func TestMetricsLabelARELPRefusalAck(t *testing.T) {
 	host, port, _ := net.SplitHostPort(refusingRELP(t))
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": host, "SYSLOG_PORT": port, "SYSLOG_PROTOCOL": "relp",
-			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SYSLOG_WRITE_TIMEOUT": "2s", "SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(e.endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
