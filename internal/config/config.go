@@ -18,6 +18,7 @@ import (
 
 	"sls2siem/internal/format"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -33,6 +34,11 @@ type Config struct {
 	// (SLS_ALLOWED_ENDPOINTS), and whether they are upgraded to HTTPS
 	// (SLS_HTTPS).
 	Endpoints trust.Endpoints
+	// Signing is how SLS requests are signed (SLS_SIGNATURE_VERSION,
+	// SLS_REGION).
+	Signing slsapi.Signing
+	// FC is what the function reads about itself under Function Compute.
+	FC FC
 	// DeadlineMargin is how long before the invocation deadline shipping
 	// stops and fails, so that FC never kills it mid-write.
 	DeadlineMargin time.Duration
@@ -78,6 +84,10 @@ func Load(getenv func(string) string, use Use) (Config, error) {
 		c.LogFormat = l.str(VarLogFormat)
 	}
 	c.Endpoints = l.endpoints()
+	c.Signing = l.signing()
+	if use&UseFC != 0 {
+		c.FC = l.fc()
+	}
 	if use&UseShipping != 0 {
 		c.Syslog, c.Format = l.receiver()
 		c.PullCount = l.integer(VarSLSPullCount)
@@ -88,6 +98,7 @@ func Load(getenv func(string) string, use Use) (Config, error) {
 	}
 	if use&slsCoordinates != 0 {
 		c.SLS = l.source(c.Endpoints)
+		l.checkSigning(c.Signing, c.SLS.Endpoint)
 	}
 	if use&UseCLI != 0 {
 		c.Credentials = l.credentials()
@@ -188,7 +199,7 @@ func hostname() string {
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
 	t := s.Transport
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("syslogAddress", t.Address),
 		slog.String("protocol", t.Network),
 		slog.String("framing", t.Framing),
@@ -206,5 +217,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),
 		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
-	)
+	}
+	if c.Signing.Version != "" {
+		attrs = append(attrs, slog.Any("slsSignature", c.Signing))
+	}
+	if c.FC.Timeout > 0 {
+		attrs = append(attrs, slog.String("functionTimeout", c.FC.Timeout.String()))
+	}
+	return slog.GroupValue(attrs...)
 }

@@ -171,7 +171,7 @@ func awaitCount(ctx context.Context, rcv *receiver.Receiver, want int64, timeout
 // transport dials the emulator for <project>.127.0.0.1, like the function's.
 func NewSLSClient(endpoint string, c slsemu.Credential) *sls.Client {
 	creds := secret.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
-	return slsapi.NewSDK(endpoint, creds, slsapi.NewTransport(LocalEndpoints), 30*time.Second, 30*time.Second)
+	return slsapi.NewSDK(endpoint, creds, slsapi.Signing{}, slsapi.NewTransport(LocalEndpoints), 30*time.Second, 30*time.Second)
 }
 
 func startReceiver(env []string, w io.Writer) (*receiver.Receiver, string, error) {

@@ -38,12 +38,15 @@ const (
 // LogsAdmitter, any other by a fixed size).
 type Transport struct {
 	allowed trust.Endpoints
+	signing Signing
 	base    *http.Transport
 	// dial connects to an endpoint (a net.Dialer's DialContext).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// NewTransport returns the transport for the endpoints allowed.
+// NewTransport returns the transport for the endpoints allowed. Its
+// requests are signed as the SDK signs by default (Signing{}); WithSigning
+// changes that.
 func NewTransport(allowed trust.Endpoints) *Transport {
 	d := &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
 	t := &Transport{allowed: allowed, dial: d.DialContext}
@@ -74,6 +77,17 @@ func NewTransport(allowed trust.Endpoints) *Transport {
 
 // Allowed returns the allow-list the transport enforces.
 func (t *Transport) Allowed() trust.Endpoints { return t.allowed }
+
+// WithSigning returns t whose requests are signed as sig says
+// (SLS_SIGNATURE_VERSION, SLS_REGION); it shares t's connections.
+func (t *Transport) WithSigning(sig Signing) *Transport {
+	c := *t
+	c.signing = sig
+	return &c
+}
+
+// Signing returns how the requests sent through the transport are signed.
+func (t *Transport) Signing() Signing { return t.signing }
 
 // dialError marks a failure to connect: the endpoint is unreachable.
 type dialError struct{ err error }

@@ -74,7 +74,8 @@ type logStoreInfo struct {
 // getLogStore serves GetLogStore: GET /logstores/{ls}
 // (https://www.alibabacloud.com/help/en/sls/developer-reference/api-sls-2020-12-30-getlogstore).
 // TTL is in days as the service answers it (3650 when data is kept
-// forever).
+// forever); a TTL set in seconds (Server.SetTTL) is rounded up to whole
+// days, as no logstore keeps data for part of a day.
 func (s *Server) getLogStore(rq *request) *apiError {
 	ls, e := s.findLogstore(rq.project, rq.logstore)
 	if e != nil {
@@ -82,7 +83,7 @@ func (s *Server) getLogStore(rq *request) *apiError {
 	}
 	days := 3650
 	if ttl := ls.shards[0].ttl.Load(); ttl > 0 {
-		days = int(max(1, ttl/86400))
+		days = int((ttl + 86399) / 86400)
 	}
 	return internalError(writeJSON(rq.w, logStoreInfo{
 		Name: ls.name, TTL: days, ShardCount: len(ls.shards),
