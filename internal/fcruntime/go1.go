@@ -2,6 +2,7 @@ package fcruntime
 
 import (
 	"context"
+	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -14,11 +15,14 @@ import (
 const EnvRuntimeAPI = "FC_RUNTIME_API"
 
 // StartGo1 serves h through the go1 runtime API. It does not return.
-func StartGo1(h Handler) {
+// timeout is the function's timeout as configured (0: unknown): an
+// invocation's deadline is at most its arrival plus timeout (Deadline).
+func StartGo1(h Handler, timeout time.Duration) {
 	fc.RegisterInitializerFunction(func(ctx context.Context) {})
 	fc.RegisterPreFreezeFunction(func(ctx context.Context) {})
 	fc.RegisterPreStopFunction(func(ctx context.Context) { h.PreStop(ctx) })
 	fc.Start(func(ctx context.Context, payload []byte) (rawJSON, error) {
+		arrived := time.Now()
 		req := Request{Payload: payload}
 		if fctx, ok := fccontext.FromContext(ctx); ok {
 			req.ID = fctx.RequestID
@@ -28,8 +32,12 @@ func StartGo1(h Handler) {
 				SecurityToken:   fctx.Credentials.SecurityToken,
 			}
 		}
-		if dl, ok := ctx.Deadline(); ok {
-			req.Deadline = dl
+		sdkDeadline, _ := ctx.Deadline() // fc-runtime-go-sdk's, from x-fc-function-deadline
+		req.Deadline = Deadline(sdkDeadline, arrived, timeout)
+		if !req.Deadline.IsZero() {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, req.Deadline)
+			defer cancel()
 		}
 		return h.Invoke(ctx, req)
 	})
