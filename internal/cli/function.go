@@ -88,13 +88,13 @@ type served struct {
 }
 
 // serveFunction serves the handler newHandler makes under the contract FC
-// gives: the go1 runtime API when FC_RUNTIME_API is set (it does not
-// return), else the custom runtime's HTTP server on FC_CUSTOM_LISTEN_PORT
-// until ctx ends. A bad port is a usage error before anything is loaded.
+// gives, until ctx ends: the go1 runtime API when FC_RUNTIME_API is set,
+// else the custom runtime's HTTP server on FC_CUSTOM_LISTEN_PORT. A bad
+// port is a usage error before anything is loaded.
 func serveFunction(ctx context.Context, e *Env, newHandler func() served) error {
 	if e.Getenv(config.VarFCRuntimeAPI) != "" {
 		s := newHandler()
-		fcruntime.StartGo1(s.h, s.timeout)
+		fcruntime.ServeGo1(ctx, s.h, s.timeout)
 		return nil
 	}
 	addr, err := fcruntime.ServerAddr(e.Getenv)

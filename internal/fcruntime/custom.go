@@ -55,6 +55,10 @@ const (
 	noDeadline = 24 * time.Hour
 )
 
+// shutdownTimeout bounds how long a stopping server lets the invocations
+// in flight finish.
+const shutdownTimeout = 30 * time.Second
+
 // IdleTimeout is how long the server keeps an idle connection. FC keeps
 // its connections to the server alive across invocations and across the
 // freezes between them, and requires the server to keep idle connections
@@ -134,7 +138,7 @@ func (s Server) Serve(ctx context.Context, addr string) error {
 		return fmt.Errorf("custom runtime: serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	h.PreStop(shutdownCtx)

@@ -287,3 +287,27 @@ func TestServerIsHardened(t *testing.T) {
 		t.Errorf("IdleTimeout %v: FC requires the server to keep idle connections %v or more", s.IdleTimeout, MinIdleTimeout)
 	}
 }
+
+// TestInFlight: wait returns at once when idle, once the last invocation
+// is done, or when its context ends.
+func TestInFlight(t *testing.T) {
+	var f inFlight
+	f.wait(context.Background()) // idle: at once
+	f.add()
+	f.add()
+	waited := make(chan struct{})
+	go func() { f.wait(context.Background()); close(waited) }()
+	f.done()
+	select {
+	case <-waited:
+		t.Fatal("wait returned with an invocation in flight")
+	default:
+	}
+	f.done()
+	<-waited
+	f.add()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.wait(ctx) // returns: its context ended
+	f.done()
+}

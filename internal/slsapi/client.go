@@ -28,7 +28,9 @@ const userAgent = "sls2siem"
 // scheme://host[:port]) signed with creds as sig says (the Transport's
 // Signing), its requests sent through rt (the Transport, or a
 // RoundTripper over it), each request bounded by timeout and the SDK's
-// retries by retry.
+// retries by retry. When sig cannot sign for endpoint (v4 without its
+// region), the Transport refuses every request with a *RegionError in its
+// Call.
 func NewSDK(endpoint string, creds secret.Credentials, sig Signing, rt http.RoundTripper, timeout, retry time.Duration) *sls.Client {
 	c := &sls.Client{
 		Endpoint:       endpoint,

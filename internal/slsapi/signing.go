@@ -97,15 +97,24 @@ func hostOf(endpoint string) string {
 }
 
 // apply sets c to sign for its endpoint. An endpoint without a region
-// under v4 leaves the region empty: the SDK then fails every request
-// ("sign version v4 require a valid region"); New and config.Load report
-// it first, naming the endpoint.
+// under v4 gets a placeholder region, so that the SDK signs: the
+// Transport refuses such a request before it is sent (check).
 func (s Signing) apply(c *sls.Client) {
 	v, region, err := s.For(c.Endpoint)
 	if err != nil {
-		v = sls.AuthV4
+		v, region = sls.AuthV4, "unknown"
 	}
 	c.AuthVersion, c.Region = v, region
+}
+
+// check returns the *RegionError of a request to host (<project>.<endpoint>)
+// that s cannot sign, or nil.
+func (s Signing) check(scheme, host string) error {
+	if s.Version != SignatureV4 || s.Region != "" {
+		return nil // no region to find
+	}
+	_, _, err := s.For(endpointOf(scheme, host))
+	return err
 }
 
 // LogValue logs the signing as configured: "v1", "v4", "v4 cn-hangzhou",

@@ -95,6 +95,15 @@ func TestV4AgainstTheEmulator(t *testing.T) {
 		t.Errorf("v4 without a region for %s: %v, want a *RegionError", c.Endpoint(), err)
 	}
 
+	// The log reader's SDK client, v4 for an endpoint without a region: the
+	// Transport refuses its requests, the *RegionError in their Call.
+	noRegion := NewTransport(local).WithSigning(Signing{Version: SignatureV4})
+	call := &Call{}
+	sdk0 := NewSDK(c.Endpoint(), creds, noRegion.Signing(), ctxTransport{ctx: WithCall(ctx, call), base: noRegion}, CallTimeout, CallTimeout)
+	if _, err := sdk0.GetCursor("proj", "store", 0, "begin"); err == nil || !errors.As(call.Refused(), &re) {
+		t.Errorf("v4 without a region: %v, refused %v; want the request refused with a *RegionError", err, call.Refused())
+	}
+
 	// The SDK client of the log reader signs the same way.
 	sdk := NewSDK(c.Endpoint(), creds, Signing{Version: SignatureV4, Region: "cn-hangzhou"}, NewTransport(local), CallTimeout, CallTimeout)
 	if sdk.AuthVersion != sls.AuthV4 || sdk.Region != "cn-hangzhou" {

@@ -160,7 +160,8 @@ func (c *Call) setNetErr(err error) {
 	c.mu.Unlock()
 }
 
-// RoundTrip checks the request's host, sends it and bounds the answer.
+// RoundTrip checks the request's host (and that it could be signed for
+// it), sends it and bounds the answer.
 // Refusals are answered as SLS-shaped 4xx errors, which the SDK does not
 // retry; the caller reads the reason from its Call. For a request of a
 // Call, a failure to connect and a cancelled request are refused too: the
@@ -169,6 +170,9 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	call := callOf(r.Context())
 	if _, _, err := t.allowed.RequestHost(r.URL.Host); err != nil {
 		return refuse(call, r, fmt.Errorf("refused to send an SLS request: %w", err)), nil
+	}
+	if err := t.signing.check(r.URL.Scheme, r.URL.Host); err != nil {
+		return refuse(call, r, err), nil
 	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {
