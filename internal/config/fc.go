@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"sls2siem/internal/slsapi"
@@ -88,4 +89,66 @@ func FunctionOf(getenv func(string) string) (string, error) {
 	l := &loader{getenv: getenv, use: UseFC}
 	v, _ := l.get(VarShipFunction)
 	return v.(string), l.err()
+}
+
+// MaxFCEnv is FC's limit on a function's environment variables, names
+// and values together: "The total size of all environment variables
+// cannot exceed 4 KB" (Configure environment variables,
+// https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables).
+const MaxFCEnv = 4 << 10
+
+// functions are the uses of the functions s.yaml deploys: the trigger
+// function, the consumer-group function (the same server, for timer
+// events too) and the redrive function.
+var functions = []struct {
+	use  Use
+	name string
+}{
+	{UseTrigger, "the trigger function"}, {UseTrigger | UseTimer, "the consumer-group function"}, {UseRedriveFC, "the redrive function"},
+}
+
+// inlinePEMs are the variables that hold PEM text, and the ones that name
+// its file instead (make layer puts the files under /opt/ssl).
+var inlinePEMs = []struct{ inline, file, path string }{
+	{VarSyslogTLSCA, VarSyslogTLSCAFile, "/opt/ssl/siem-ca.pem"},
+	{VarSyslogTLSCert, VarSyslogTLSCertFile, "/opt/ssl/client.pem"},
+	{VarSyslogTLSKey, VarSyslogTLSKeyFile, "/opt/ssl/client-key.pem"},
+}
+
+// CheckFCEnv reports a function whose environment variables would not fit
+// FC's 4 KB: s.yaml passes each function every variable it reads (FC's own
+// excepted), set or empty, so each takes its name and its value in getenv.
+// The error names the function, the bytes and what to do: PEM text goes
+// into a layer, its variables name the files.
+func CheckFCEnv(getenv func(string) string) *Error {
+	worst, most := "", 0
+	for _, f := range functions {
+		n := 0
+		for _, name := range Names(f.use) {
+			if v, _ := Lookup(name); !v.ByFC {
+				n += len(name) + len(getenv(name))
+			}
+		}
+		if n > most {
+			worst, most = f.name, n
+		}
+	}
+	if most <= MaxFCEnv {
+		return nil
+	}
+	var pems, files []string
+	pemBytes := 0
+	for _, p := range inlinePEMs {
+		if v := getenv(p.inline); v != "" {
+			pems, files = append(pems, p.inline), append(files, p.file+"="+p.path)
+			pemBytes += len(v)
+		}
+	}
+	msg := fmt.Sprintf("the environment variables of %s would take %d bytes (names and values, as s.yaml passes them); Function Compute allows 4 KB (%d bytes) and refuses the deployment",
+		worst, most, MaxFCEnv)
+	if len(pems) == 0 {
+		return &Error{Var: "", Msg: msg + ": shorten the longest values"}
+	}
+	return &Error{Var: pems[0], Msg: fmt.Sprintf("%s: %s hold %d bytes of PEM text; put the files in a layer (make layer) and set %s instead",
+		msg, strings.Join(pems, ", "), pemBytes, strings.Join(files, ", "))}
 }
