@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/fcemu"
 )
 
@@ -166,11 +167,11 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := &syncBuffer{}
-			fn, err := fcemu.Start(context.Background(), fcemu.Config{
+			fn, err := fcemu.Start(context.Background(), localcloud.Deployed(fcemu.Config{
 				Binary: functionBinary, Contract: fcemu.ContractCustom, Timeout: 20 * time.Second,
 				Credentials: marked, Output: out, FunctionName: "sls2siem",
 				Env: append(append(append([]string(nil), good...), "SLS_ALLOWED_ENDPOINTS=127.0.0.1", "SLS_HTTPS=false"), env...),
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

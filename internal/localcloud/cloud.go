@@ -34,9 +34,9 @@ type Options struct {
 	Concurrency  int            // instance concurrency
 	Messages     io.Writer      // the embedded receiver prints each message here (nil: discard)
 	FunctionLog  io.Writer      // the function's own output (nil: discard)
-	// FCTerms are the FC emulator's terms (zero: its kind defaults;
-	// fcemu.StrictTerms: FC 3.0's documented contract) and FCLifecycle the
-	// hooks configured for HooksConfigured.
+	// FCTerms are the FC emulator's terms (zero: FC 3.0's documented
+	// contract) and FCLifecycle the hooks configured (zero: s.yaml's,
+	// Lifecycle).
 	FCTerms     fcemu.Terms
 	FCLifecycle fcemu.Lifecycle
 }
@@ -94,7 +94,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	fn, err := fcemu.Start(ctx, fcemu.Config{
+	fn, err := fcemu.Start(ctx, Deployed(fcemu.Config{
 		Binary:              binary,
 		Contract:            opts.Contract,
 		Env:                 env,
@@ -105,7 +105,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Output:              out,
 		Terms:               opts.FCTerms,
 		Lifecycle:           opts.FCLifecycle,
-	})
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: start the function: %w", err)
 	}
