@@ -127,8 +127,8 @@ func TestServe(t *testing.T) {
 	})
 }
 
-// servePort gives the custom runtime a free port in FC_SERVER_PORT (FC
-// 2.0's name).
+// servePort gives the custom runtime a free port in FC_SERVER_PORT (not
+// documented by FC 3.0; still read when FC_CUSTOM_LISTEN_PORT is unset).
 func servePort(w *world) { w.env["FC_SERVER_PORT"] = closedPort(w.t) }
 
 // listenPort gives it one in FC_CUSTOM_LISTEN_PORT, as FC 3.0 does.

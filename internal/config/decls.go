@@ -153,7 +153,7 @@ var Vars = []Var{
 	{Name: VarAccessKeySecret, Uses: UseCLI, Required: UseCLI, Secret: true, parse: text, Doc: "its secret"},
 	{Name: VarSecurityToken, Uses: UseCLI, Secret: true, parse: text, Doc: "STS token, when the key is temporary"},
 	{Name: VarFCRuntimeAPI, Uses: UseFC, ByFC: true, parse: text, Doc: "set under FC's go1 runtime: selects its contract"},
-	{Name: VarFCServerPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server"},
+	{Name: VarFCServerPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server when FC_CUSTOM_LISTEN_PORT is unset (undocumented)"},
 	{Name: VarFCListenPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server, as FC 3.0 names it"},
 	{Name: VarFCFunctionName, Uses: UseFC, ByFC: true, parse: text, Doc: "set under FC: sls2siem without a command serves"},
 	{Name: VarFCMemorySize, Uses: UseFC, ByFC: true, parse: intIn(1, 1<<20), Doc: "the function's memory in MB: Go's soft memory limit"},

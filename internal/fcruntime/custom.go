@@ -19,8 +19,9 @@ import (
 // The variables naming the custom runtime's port: FC 3.0 documents
 // FC_CUSTOM_LISTEN_PORT ("the function's custom listening port",
 // https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables);
-// FC_SERVER_PORT is what FC 2.0's custom runtime set, read when the first
-// is absent.
+// FC_SERVER_PORT, which FC 3.0 does not document (the emulator's kind
+// terms set it; the function read only it before), when the first is
+// absent.
 const (
 	EnvListenPort = "FC_CUSTOM_LISTEN_PORT"
 	EnvServerPort = "FC_SERVER_PORT"

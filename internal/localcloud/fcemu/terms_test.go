@@ -100,8 +100,8 @@ func TestStatusCode(t *testing.T) {
 	if res := invoke(t, inst, `{"op":"echo"}`); res.StatusCode != 200 {
 		t.Errorf("success: status %d", res.StatusCode)
 	}
-	// testfn answers a failure as sls2siem does today: 500 with
-	// x-fc-status 404 (FC documents 404).
+	// testfn answers a failure with 500 and x-fc-status 404: a failure too
+	// (FC documents 404, which sls2siem answers).
 	if res := invoke(t, inst, `{"op":"error","msg":"x"}`); res.Err == nil || res.StatusCode != 500 {
 		t.Errorf("failure: %v, status %d", res.Err, res.StatusCode)
 	}
