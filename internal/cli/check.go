@@ -48,7 +48,9 @@ func (c *checkCmd) Usage() string {
 
 Validates every variable that is set, for every command that reads it, exactly as that
 command would (so a value consume refuses fails check too), and what the trigger
-function requires; with -mode, what that use reads and requires. An unknown SYSLOG_*,
+function requires; with -mode, what that use reads and requires. Without -mode or with
+-mode trigger, also that each function's variables fit FC's 4 KB as s.yaml passes them
+(PEM text belongs in a layer). An unknown SYSLOG_*,
 SLS_* or SHIP_* variable is a warning naming the nearest known one (an error with
 -strict). With -probe, when the configuration is valid: connects to the receiver as
 shipping would (TCP connect, TLS handshake with verification and the client
@@ -79,6 +81,11 @@ func (c *checkCmd) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	fs, loaded := validate(c.env.Getenv, uses, c.mode != "")
+	if c.mode == "" || c.mode == "trigger" {
+		if e := config.CheckFCEnv(c.env.Getenv); e != nil {
+			fs = append(fs, finding{Level: "error", Variable: e.Var, Message: e.Msg})
+		}
+	}
 	fs = append(fs, unknownVars(c.env.environ(), c.strict)...)
 	code := ExitOK
 	if hasLevel(fs, "error") {

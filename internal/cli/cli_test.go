@@ -108,18 +108,42 @@ func TestServe(t *testing.T) {
 			setup: servePort, during: serveInvoke(`"errorMessage":"invalid configuration: SYSLOG_PORT is \"x\"`)},
 		// No command under FC's custom runtime: serve. An invocation, then SIGTERM.
 		{name: "serve/interrupted", args: nil, setup: servePort, during: serveInvoke(`"logs":6`)},
+		// FC 3.0 names the port FC_CUSTOM_LISTEN_PORT; the function's
+		// timeout comes from s.yaml.
+		{name: "serve/documented-port", args: []string{"serve"}, env: map[string]string{"SHIP_FUNCTION_TIMEOUT": "300"},
+			setup: listenPort, during: serveInvoke(`"logs":6`)},
+		{name: "serve/bad-listen-port", args: []string{"serve"}, env: map[string]string{"FC_CUSTOM_LISTEN_PORT": "70000", "FC_SERVER_PORT": "9000"}},
+		{name: "serve/bad-function-timeout", args: []string{"serve"}, env: map[string]string{"SHIP_FUNCTION_TIMEOUT": "5 minutes"},
+			setup: listenPort, during: serveInvoke(`"errorMessage":"invalid configuration: SHIP_FUNCTION_TIMEOUT is \"5 minutes\"`)},
+		// s.yaml gives each function its command and SHIP_FUNCTION: they
+		// must agree.
+		{name: "serve/other-function", args: []string{"serve"}, env: map[string]string{"SHIP_FUNCTION": "redrive"},
+			setup: listenPort, during: serveInvoke(`SHIP_FUNCTION is redrive, but this function runs sls2siem serve`)},
+		// No command (the go1 runtime's way): SHIP_FUNCTION=redrive serves
+		// the redrive function, here without its dead-letter logstore.
+		{name: "serve/no-command-redrive", args: nil, env: map[string]string{"SHIP_FUNCTION": "redrive"},
+			setup: listenPort, during: serveInvoke(`"errorMessage":"invalid configuration: SHIP_DEADLETTER_LOGSTORE is not set`)},
+		{name: "serve/no-command-bad-function", args: nil, env: map[string]string{"SHIP_FUNCTION": "consume", "FC_FUNCTION_NAME": "sls2siem"}},
 	})
 }
 
-// servePort gives the custom runtime a free port.
+// servePort gives the custom runtime a free port in FC_SERVER_PORT (not
+// documented by FC 3.0; still read when FC_CUSTOM_LISTEN_PORT is unset).
 func servePort(w *world) { w.env["FC_SERVER_PORT"] = closedPort(w.t) }
+
+// listenPort gives it one in FC_CUSTOM_LISTEN_PORT, as FC 3.0 does.
+func listenPort(w *world) { w.env["FC_CUSTOM_LISTEN_PORT"] = closedPort(w.t) }
 
 // serveInvoke invokes the function served with the event of the whole
 // shard, checks its answer holds want, and stops it.
 func serveInvoke(want string) func(w *world, sig chan<- os.Signal, stderr *watched) {
 	return func(w *world, sig chan<- os.Signal, stderr *watched) {
 		await(w.t, stderr.when("custom runtime listening"), "the server")
-		url := "http://127.0.0.1:" + w.env["FC_SERVER_PORT"] + "/invoke"
+		port := w.env["FC_CUSTOM_LISTEN_PORT"]
+		if port == "" {
+			port = w.env["FC_SERVER_PORT"]
+		}
+		url := "http://127.0.0.1:" + port + "/invoke"
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(shardEvent(w)))
 		req.Header.Set("x-fc-request-id", "req-serve")
 		req.Header.Set("x-fc-access-key-id", akID)

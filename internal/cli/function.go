@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
@@ -20,6 +23,8 @@ type function struct {
 	consumer *consume.Invoker
 	cfgErr   error
 	log      *slog.Logger
+	// timeout is the function's configured timeout (SHIP_FUNCTION_TIMEOUT).
+	timeout time.Duration
 }
 
 // newFunction loads the configuration of the function (config.UseTrigger;
@@ -27,17 +32,28 @@ type function struct {
 func newFunction(e *Env) *function {
 	cfg, err := config.Load(e.Getenv, config.UseTrigger)
 	cfg.BatchMemory = e.BatchMemory
+	err = errors.Join(err, servesAs(cfg, config.FunctionShip, "serve"))
 	log := e.fcLogger(cfg)
 	if err != nil {
 		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", err.Error())
-		return &function{cfgErr: err, log: log}
+		return &function{cfgErr: err, log: log, timeout: cfg.FC.Timeout}
 	}
 	log.Info("cold start", "version", e.Build.Version, "config", cfg.LogValue())
 	logWarnings(log, "cold start", cfg)
 	shipper := ship.New(cfg, log)
 	timer, timerErr := config.Load(e.Getenv, config.UseTimer)
 	timer.BatchMemory = e.BatchMemory
-	return &function{shipper: shipper, consumer: consume.NewInvoker(timer, timerErr, shipper, log), log: log}
+	return &function{shipper: shipper, consumer: consume.NewInvoker(timer, timerErr, shipper, log), log: log, timeout: cfg.FC.Timeout}
+}
+
+// servesAs reports a function whose SHIP_FUNCTION says it is another one
+// than the command serving it (cmd) is: s.yaml gives each function both.
+func servesAs(cfg config.Config, want, cmd string) error {
+	if cfg.FC.Function == "" || cfg.FC.Function == want {
+		return nil
+	}
+	return fmt.Errorf("%s is %s, but this function runs sls2siem %s: make the command and %s agree (s.yaml sets both)",
+		config.VarShipFunction, cfg.FC.Function, cmd, config.VarShipFunction)
 }
 
 func (f *function) Invoke(ctx context.Context, req fcruntime.Request) ([]byte, error) {
@@ -63,8 +79,33 @@ func (f *function) PreStop(ctx context.Context) {
 	}
 }
 
-// startGo1 serves the function under FC's go1 runtime; it does not return.
-func startGo1(e *Env) error {
-	fcruntime.StartGo1(newFunction(e))
+// served is a function handler ready to serve: its logger and its
+// configured timeout (SHIP_FUNCTION_TIMEOUT, for fcruntime.Deadline).
+type served struct {
+	h       fcruntime.Handler
+	log     *slog.Logger
+	timeout time.Duration
+}
+
+// serveFunction serves the handler newHandler makes under the contract FC
+// gives, until ctx ends: the go1 runtime API when FC_RUNTIME_API is set,
+// else the custom runtime's HTTP server on FC_CUSTOM_LISTEN_PORT. A bad
+// port is a usage error before anything is loaded.
+func serveFunction(ctx context.Context, e *Env, newHandler func() served) error {
+	if e.Getenv(config.VarFCRuntimeAPI) != "" {
+		s := newHandler()
+		fcruntime.ServeGo1(ctx, s.h, s.timeout)
+		return nil
+	}
+	addr, err := fcruntime.ServerAddr(e.Getenv)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	s := newHandler()
+	srv := fcruntime.Server{Handler: s.h, Log: s.log, Timeout: s.timeout}
+	if err := srv.Serve(ctx, addr); err != nil {
+		s.log.Error(err.Error())
+		return reported(ExitFailure, err)
+	}
 	return nil
 }

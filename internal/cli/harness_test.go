@@ -283,8 +283,10 @@ func (w *world) normalise(s string) string {
 	s = strings.ReplaceAll(s, w.endpoint, "http://<sls>")
 	s = strings.ReplaceAll(s, strings.TrimPrefix(w.endpoint, "http://"), "<sls>")
 	s = strings.ReplaceAll(s, w.rcv.Addr(), "<receiver>")
-	if p := w.env["FC_SERVER_PORT"]; p != "" {
-		s = strings.ReplaceAll(s, ":"+p+`"`, `:<port>"`)
+	for _, v := range []string{"FC_SERVER_PORT", "FC_CUSTOM_LISTEN_PORT"} {
+		if p := w.env[v]; p != "" {
+			s = strings.ReplaceAll(s, ":"+p+`"`, `:<port>"`)
+		}
 	}
 	if p := w.env["SYSLOG_PORT"]; p != "" {
 		s = strings.ReplaceAll(s, "127.0.0.1:"+p, "127.0.0.1:<port>")

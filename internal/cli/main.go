@@ -33,7 +33,8 @@ func commands(env *Env) []Command {
 
 // Main runs the command line args (without the program name) and returns
 // the exit status. Without a command, under Function Compute it serves the
-// function (go1 when FC_RUNTIME_API is set, else the custom runtime).
+// function SHIP_FUNCTION names (go1 when FC_RUNTIME_API is set, else the
+// custom runtime).
 func Main(ctx context.Context, args []string, env Env) int {
 	ctx, stop := withSignals(ctx, env.Signals)
 	defer stop()
@@ -61,17 +62,32 @@ func Main(ctx context.Context, args []string, env Env) int {
 	return ExitUsage
 }
 
-// runtime is sls2siem without a command: the function under FC, else a
-// usage error.
+// runtime is sls2siem without a command: under FC (the go1 runtime starts
+// the handler without arguments) the function SHIP_FUNCTION names, as
+// serve or redrive -serve; elsewhere a usage error.
 func (e *Env) runtime(ctx context.Context, cmds []Command) int {
-	switch {
-	case e.Getenv(config.VarFCRuntimeAPI) != "":
-		return e.finish(ctx, cmds[0], startGo1(e))
-	case e.Getenv(config.VarFCServerPort) != "" || e.Getenv(config.VarFCFunctionName) != "":
-		return e.finish(ctx, cmds[0], cmds[0].Run(ctx, nil))
+	underFC := false
+	for _, v := range []string{config.VarFCRuntimeAPI, config.VarFCListenPort, config.VarFCServerPort, config.VarFCFunctionName} {
+		underFC = underFC || e.Getenv(v) != ""
 	}
-	fmt.Fprintf(e.Stderr, "sls2siem: no command given\n\n%s", toolUsage(cmds))
-	return ExitUsage
+	if !underFC {
+		fmt.Fprintf(e.Stderr, "sls2siem: no command given\n\n%s", toolUsage(cmds))
+		return ExitUsage
+	}
+	name, args := "serve", []string(nil)
+	fn, err := config.FunctionOf(e.Getenv)
+	if fn == config.FunctionRedrive {
+		name, args = "redrive", []string{"-serve"}
+	}
+	for _, c := range cmds {
+		if c.Name() == name {
+			if err != nil {
+				return e.finish(ctx, c, err)
+			}
+			return e.finish(ctx, c, c.Run(ctx, args))
+		}
+	}
+	panic("cli: no " + name + " command")
 }
 
 // finish prints what err says, once, where it belongs, and returns the
@@ -134,8 +150,9 @@ Commands:
 		fmt.Fprintf(&b, "  %-9s %s\n", c.Name(), c.Summary())
 	}
 	b.WriteString(`
-Without a command, under Function Compute: the go1 runtime when FC_RUNTIME_API is set,
-else the custom runtime server (as serve). "sls2siem <command> -h" describes a command.
+Without a command, under Function Compute: the function SHIP_FUNCTION names (ship: as
+serve; redrive: as redrive -serve), under the go1 runtime when FC_RUNTIME_API is set,
+else the custom runtime. "sls2siem <command> -h" describes a command.
 The configuration comes from environment variables (README "Configuration");
 "sls2siem check" validates them.
 

@@ -91,7 +91,7 @@ func (c *checkCmd) probeSLS(ctx context.Context) finding {
 		f.Level, f.Message = "error", "SLS: "+problemList(config.Problems(err))
 		return f
 	}
-	client, err := slsapi.New(cfg.SLS.Endpoint, cfg.Credentials, slsapi.NewTransport(cfg.Endpoints))
+	client, err := slsapi.New(cfg.SLS.Endpoint, cfg.Credentials, slsapi.NewTransport(cfg.Endpoints).WithSigning(cfg.Signing))
 	if err != nil {
 		f.Level, f.Message = "error", "SLS: "+err.Error()
 		return f

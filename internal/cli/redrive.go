@@ -38,7 +38,7 @@ func (c *redriveCmd) flags() *flag.FlagSet {
 	fs := newFlags("redrive")
 	fs.DurationVar(&c.since, "since", 0, "read the records of the last `D` instead (a one-off run: no checkpoint is read or saved)")
 	fs.StringVar(&c.group, "group", "sls2siem-redrive", "consumer group `G` keeping where the last pass stopped")
-	fs.BoolVar(&c.serve, "serve", false, "serve FC invocations (the timer function): each runs one pass with the invocation's credentials")
+	fs.BoolVar(&c.serve, "serve", false, "serve FC invocations (the timer function; under the go1 runtime, sls2siem without arguments and SHIP_FUNCTION=redrive): each runs one pass with the invocation's credentials")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "bound `D` on the pass")
 	fs.DurationVar(&c.rangeTime, "range-time", redrive.DefaultRangeTime, "ship one range for at most `D` per pass (the next pass continues it)")
 	fs.Int64Var(&c.chunk, "chunk", redrive.DefaultChunk, "log groups `N` shipped and confirmed between two recorded positions (1–100000)")
@@ -157,27 +157,18 @@ func (r *redriver) pass(ctx context.Context, creds secret.Credentials, since tim
 // runServe serves the redrive function: go1 when FC_RUNTIME_API is set,
 // else the custom runtime.
 func (c *redriveCmd) runServe(ctx context.Context) error {
-	cfg, cfgErr := config.Load(c.env.Getenv, config.UseRedriveFC)
-	log := c.env.fcLogger(cfg)
-	fn := &redriveFunction{cfgErr: cfgErr, log: log}
-	if cfgErr != nil {
-		log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", cfgErr.Error())
-	} else {
-		fn.r = c.newRedriver(cfg, log)
-	}
-	if c.env.Getenv(config.VarFCRuntimeAPI) != "" {
-		fcruntime.StartGo1(fn)
-		return nil
-	}
-	addr, err := fcruntime.ServerAddr(c.env.Getenv)
-	if err != nil {
-		return withCode(ExitUsage, err)
-	}
-	if err := fcruntime.Serve(ctx, addr, fn, log); err != nil {
-		log.Error(err.Error())
-		return reported(ExitFailure, err)
-	}
-	return nil
+	return serveFunction(ctx, c.env, func() served {
+		cfg, cfgErr := config.Load(c.env.Getenv, config.UseRedriveFC)
+		cfgErr = errors.Join(cfgErr, servesAs(cfg, config.FunctionRedrive, "redrive -serve"))
+		log := c.env.fcLogger(cfg)
+		fn := &redriveFunction{cfgErr: cfgErr, log: log}
+		if cfgErr != nil {
+			log.Error("cold start: configuration rejected; every invocation will fail until it is fixed", "error", cfgErr.Error())
+		} else {
+			fn.r = c.newRedriver(cfg, log)
+		}
+		return served{h: fn, log: log, timeout: cfg.FC.Timeout}
+	})
 }
 
 // redriveFunction is the redrive timer function's handler.

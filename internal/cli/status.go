@@ -67,7 +67,7 @@ func (c *statusCmd) Run(ctx context.Context, args []string) error {
 	}
 	log := c.env.newLogger(cfg)
 	logWarnings(log, "status", cfg)
-	client, err := slsapi.New(cfg.SLS.Endpoint, cfg.Credentials, slsapi.NewTransport(cfg.Endpoints))
+	client, err := slsapi.New(cfg.SLS.Endpoint, cfg.Credentials, slsapi.NewTransport(cfg.Endpoints).WithSigning(cfg.Signing))
 	if err != nil {
 		return err
 	}

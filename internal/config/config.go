@@ -21,6 +21,7 @@ import (
 	"sls2siem/internal/deadletter"
 	"sls2siem/internal/format"
 	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/trust"
 )
 
@@ -36,6 +37,11 @@ type Config struct {
 	// (SLS_ALLOWED_ENDPOINTS), and whether they are upgraded to HTTPS
 	// (SLS_HTTPS).
 	Endpoints trust.Endpoints
+	// Signing is how SLS requests are signed (SLS_SIGNATURE_VERSION,
+	// SLS_REGION).
+	Signing slsapi.Signing
+	// FC is what the function reads about itself under Function Compute.
+	FC FC
 	// DeadlineMargin is how long before the invocation deadline shipping
 	// stops and fails, so that FC never kills it mid-write.
 	DeadlineMargin time.Duration
@@ -89,6 +95,10 @@ func Load(getenv func(string) string, use Use) (Config, error) {
 		c.LogFormat = l.str(VarLogFormat)
 	}
 	c.Endpoints = l.endpoints()
+	c.Signing = l.signing()
+	if use&UseFC != 0 {
+		c.FC = l.fc()
+	}
 	if use&UseShipping != 0 {
 		c.Syslog, c.Format = l.receiver()
 		c.PullCount = l.integer(VarSLSPullCount)
@@ -103,6 +113,7 @@ func Load(getenv func(string) string, use Use) (Config, error) {
 	}
 	if use&slsCoordinates != 0 {
 		c.SLS = l.source(c.Endpoints)
+		l.checkSigning(c.Signing, c.SLS.Endpoint)
 	}
 	if use&UseCLI != 0 {
 		c.Credentials = l.credentials()
@@ -239,7 +250,7 @@ func hostname() string {
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
 	t := s.Transport
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("syslogAddress", t.Address),
 		slog.String("protocol", t.Network),
 		slog.String("framing", t.Framing),
@@ -258,5 +269,12 @@ func (c Config) LogValue() slog.Value {
 		slog.String("logLevel", c.LogLevel),
 		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
 		slog.Any("deadLetterKeys", c.DeadLetterKeys),
-	)
+	}
+	if c.Signing.Version != "" {
+		attrs = append(attrs, slog.Any("slsSignature", c.Signing))
+	}
+	if c.FC.Timeout > 0 {
+		attrs = append(attrs, slog.String("functionTimeout", c.FC.Timeout.String()))
+	}
+	return slog.GroupValue(attrs...)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"sls2siem/internal/format"
+	"sls2siem/internal/slsapi"
 	"sls2siem/internal/transport"
 	"sls2siem/internal/trust"
 )
@@ -108,6 +109,14 @@ var Vars = []Var{
 		Doc: "host patterns of the SLS endpoints requests may be signed for"},
 	{Name: VarSLSHTTPS, Default: "true", Uses: UseAll, parse: boolean,
 		Doc: "true sends SLS requests over HTTPS"},
+	{Name: VarSLSSignatureVersion, Shown: "`v1` (`v4` for `-acdr-ut-` regions), as the Go SDK", Uses: UseAll, parse: oneOf(slsapi.SignatureV1, slsapi.SignatureV4),
+		Doc: "signature of SLS requests: v1 (HMAC-SHA1) or v4 (SLS4-HMAC-SHA256)"},
+	{Name: VarSLSRegion, Shown: "the endpoint's region", Uses: UseAll, parse: region,
+		Doc: "region v4 signatures are scoped to"},
+	{Name: VarShipFunctionTimeout, Shown: "(none; s.yaml sets the function's `timeout`)", Uses: UseFC, parse: functionTimeout,
+		Doc: "the function's timeout: an invocation's deadline is at most its arrival plus this"},
+	{Name: VarShipFunction, Default: FunctionShip, Uses: UseFC, parse: oneOf(FunctionShip, FunctionRedrive),
+		Doc: "what sls2siem without a command serves under FC: ship or redrive"},
 	{Name: VarDeadlineMargin, Default: "3s", Uses: UseShipping, parse: durationIn(time.Millisecond, time.Hour),
 		Doc: "stop this long before the invocation deadline"},
 	{Name: VarShipDeadLetterLogstore, Shown: "(none: no records)", Uses: deadLetter, Required: UseRedrive | UseRedriveFC, parse: logstoreName,
@@ -152,7 +161,8 @@ var Vars = []Var{
 	{Name: VarAccessKeySecret, Uses: UseCLI, Required: UseCLI, Secret: true, parse: text, Doc: "its secret"},
 	{Name: VarSecurityToken, Uses: UseCLI, Secret: true, parse: text, Doc: "STS token, when the key is temporary"},
 	{Name: VarFCRuntimeAPI, Uses: UseFC, ByFC: true, parse: text, Doc: "set under FC's go1 runtime: selects its contract"},
-	{Name: VarFCServerPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server"},
+	{Name: VarFCServerPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server when FC_CUSTOM_LISTEN_PORT is unset (undocumented)"},
+	{Name: VarFCListenPort, Default: "9000", Uses: UseFC, ByFC: true, parse: intIn(1, 65535), Doc: "port of the custom runtime server, as FC 3.0 names it"},
 	{Name: VarFCFunctionName, Uses: UseFC, ByFC: true, parse: text, Doc: "set under FC: sls2siem without a command serves"},
 	{Name: VarFCMemorySize, Uses: UseFC, ByFC: true, parse: intIn(1, 1<<20), Doc: "the function's memory in MB: Go's soft memory limit"},
 }

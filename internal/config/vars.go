@@ -61,6 +61,10 @@ const (
 	VarSLSPullCount           = "SLS_PULL_COUNT"
 	VarSLSAllowedEndpoints    = "SLS_ALLOWED_ENDPOINTS"
 	VarSLSHTTPS               = "SLS_HTTPS"
+	VarSLSSignatureVersion    = "SLS_SIGNATURE_VERSION"
+	VarSLSRegion              = "SLS_REGION"
+	VarShipFunctionTimeout    = "SHIP_FUNCTION_TIMEOUT"
+	VarShipFunction           = "SHIP_FUNCTION"
 	VarDeadlineMargin         = "SHIP_DEADLINE_MARGIN"
 	VarShipDeadLetterLogstore = "SHIP_DEADLETTER_LOGSTORE"
 	// The dead-letter records' MAC keys and redrive's sources (issue 18).
@@ -92,6 +96,7 @@ const (
 
 	VarFCRuntimeAPI   = "FC_RUNTIME_API"
 	VarFCServerPort   = "FC_SERVER_PORT"
+	VarFCListenPort   = "FC_CUSTOM_LISTEN_PORT"
 	VarFCFunctionName = "FC_FUNCTION_NAME"
 	VarFCMemorySize   = "FC_FUNCTION_MEMORY_SIZE"
 )

@@ -102,7 +102,10 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	stopping := make(chan struct{})
 	proc := newProcessor(o, log, writeCtx, stopping)
-	worker := consumer.InitConsumerWorkerWithProcessor(hubConfig(c, creds, o.PullCount, libraryClient(o), log), proc)
+	hub := hubConfig(c, creds, o.PullCount, libraryClient(o), log)
+	// Signed as the Shipper's requests are (slsapi.New checked the region).
+	hub.AuthVersion, hub.Region, _ = o.Shipper.SLSTransport().Signing().For(c.Endpoint)
+	worker := consumer.InitConsumerWorkerWithProcessor(hub, proc)
 	worker.Start()
 	log.Info("consumer started", "config", c)
 	if o.Observer != nil {

@@ -94,11 +94,11 @@ func BenchmarkColdStart(b *testing.B) {
 	args := customArgs(b)
 	for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
 		b.Run(string(contract), func(b *testing.B) {
-			cfg := fcemu.Config{
+			cfg := localcloud.Deployed(fcemu.Config{
 				Binary: p.Binary(), Contract: contract, Env: c.env, Timeout: 30 * time.Second,
 				Credentials:  fcemu.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken},
 				FunctionName: "sls2siem", Output: io.Discard,
-			}
+			})
 			if contract == fcemu.ContractCustom {
 				cfg.Args = args
 			}

@@ -15,12 +15,21 @@ import (
 )
 
 // TestConsumerFunctionConsumes deploys s.yaml's consumer-group function on
-// the local cloud: the packaged binary, started with the function's command
-// and the environment s.yaml renders for it (pointed at the SLS emulator
-// and a receiver), gets its timer trigger's event and ships logs of the
-// logstore as a consumer of the group, with the invocation's credentials.
+// the local cloud, under both contracts: the packaged binary, started as
+// s.yaml deploys it (its command, or none under go1, the environment
+// s.yaml renders for it, pointed at the SLS emulator and a receiver, its
+// timeout and lifecycle hooks, FC 3.0's documented terms, so no deadline
+// header: the function's own SHIP_FUNCTION_TIMEOUT), gets its timer
+// trigger's event and ships logs of the logstore as a consumer of the
+// group, with the invocation's credentials.
 func TestConsumerFunctionConsumes(t *testing.T) {
 	t.Parallel()
+	for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
+		t.Run(string(contract), func(t *testing.T) { consumerFunctionConsumes(t, contract) })
+	}
+}
+
+func consumerFunctionConsumes(t *testing.T, contract fcemu.Contract) {
 	p := packaged(t)
 
 	emu := slsemu.New()
@@ -54,22 +63,19 @@ func TestConsumerFunctionConsumes(t *testing.T) {
 	env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = localcloud.AllowedPatterns(endpoint), "false" // the emulator
 	env["SLS_CURSOR_POSITION"] = "begin"
 	// A short run: the invocation consumes until SHIP_DEADLINE_MARGIN +
-	// SLS_CONSUMER_STOP_TIMEOUT before its deadline.
-	env["SHIP_DEADLINE_MARGIN"], env["SLS_CONSUMER_STOP_TIMEOUT"] = "1s", "2s"
+	// SLS_CONSUMER_STOP_TIMEOUT before its deadline, which is its arrival
+	// plus the function's 600 s timeout: 4 s.
 	fn := render(t, env).byKey(t, consumerKey)
-	c := fn.Props.CustomRuntimeConfig
-	var fnEnv []string
-	for k, v := range fn.Props.EnvironmentVariables {
-		if v != "" {
-			fnEnv = append(fnEnv, k+"="+v)
-		}
+	margin := time.Duration(fn.Props.Timeout)*time.Second - 6*time.Second
+	env["SHIP_DEADLINE_MARGIN"], env["SLS_CONSUMER_STOP_TIMEOUT"] = margin.String(), "2s"
+	fn = render(t, env).byKey(t, consumerKey)
+	cfg := deployed(t, p, fn)
+	cfg.Contract, cfg.Output = contract, io.Discard
+	cfg.Credentials = fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken}
+	if contract == fcemu.ContractGo1 {
+		cfg.Args = nil
 	}
-	inst, err := fcemu.Start(context.Background(), fcemu.Config{
-		Binary: p.Binary(), Args: append(append([]string{}, c.Command[1:]...), c.Args...),
-		Contract: fcemu.ContractCustom, Env: fnEnv, Timeout: 6 * time.Second,
-		Credentials:  fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
-		FunctionName: fn.Props.FunctionName, Output: io.Discard,
-	})
+	inst, err := fcemu.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +92,9 @@ func TestConsumerFunctionConsumes(t *testing.T) {
 	}
 	if res.Err != nil {
 		t.Fatalf("timer invocation failed: %v", res.Err)
+	}
+	if res.Duration > time.Minute {
+		t.Errorf("the invocation took %v: it did not stop by its deadline less the margin", res.Duration)
 	}
 	var sum struct {
 		Group string `json:"consumerGroup"`

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -203,16 +204,23 @@ func mustSize(t testing.TB, path string) int64 {
 	return fi.Size()
 }
 
-// TestRuntimeCommandAndPort checks that both functions run the packaged
-// binary the same way, on a custom runtime with the port the binary serves,
-// and that the command s.yaml gives FC really starts the custom runtime
-// server: the unpacked binary, started by the FC emulator with that command
-// and the rendered environment, answers an invocation. The go1 variant is
-// started the same way under the go1 contract.
+// TestRuntimeCommandAndPort checks that every function runs the packaged
+// binary the same way, on a custom runtime with the port the binary
+// serves, and that each really starts under both contracts as s.yaml
+// deploys it (rendered environment, empty values included, timeout and
+// lifecycle hooks, FC 3.0's documented terms): the custom runtime with
+// s.yaml's command, the go1 runtime without arguments (it has none), where
+// SHIP_FUNCTION says which function it is. Each answers an invocation as
+// its own handler does.
 func TestRuntimeCommandAndPort(t *testing.T) {
 	t.Parallel()
 	p := packaged(t)
-	tpl := render(t, deployEnv())
+	env := deployEnv()
+	// SLS on a closed loopback port: every call fails at once, naming it.
+	port := closedPort(t)
+	env["SLS_ENDPOINT"], env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = "127.0.0.1:"+port, "127.0.0.1", "false"
+	env["SHIP_DEADLETTER_LOGSTORE"] = "sls2siem-deadletter"
+	tpl := render(t, env)
 	fns := tpl.functions(t)
 	first := fns[0].Props
 	for _, f := range fns {
@@ -230,7 +238,7 @@ func TestRuntimeCommandAndPort(t *testing.T) {
 			t.Errorf("function %s: command %q, want %s (the binary in the code zip, unpacked under /code)", f.Key, c.Command[0], want)
 		}
 		if c.Port != fcruntime.DefaultServerPort {
-			t.Errorf("function %s: port %d, but the binary serves on %d (FC_SERVER_PORT's default)", f.Key, c.Port, fcruntime.DefaultServerPort)
+			t.Errorf("function %s: port %d, but the binary serves on %d (FC_CUSTOM_LISTEN_PORT's default)", f.Key, c.Port, fcruntime.DefaultServerPort)
 		}
 		if f.Key == redriveKey {
 			// The redrive function runs the same binary as `redrive -serve`.
@@ -238,45 +246,42 @@ func TestRuntimeCommandAndPort(t *testing.T) {
 				fmt.Sprint(c.Args) != "[redrive -serve]" {
 				t.Errorf("function %s runs %s %v %s: want the same binary as %s with args redrive -serve", f.Key, pr.Runtime, *c, pr.Code, fns[0].Key)
 			}
-			continue
-		}
-		if pr.Runtime != first.Runtime || pr.Code != first.Code || fmt.Sprint(*c) != fmt.Sprint(*first.CustomRuntimeConfig) {
+		} else if pr.Runtime != first.Runtime || pr.Code != first.Code || fmt.Sprint(*c) != fmt.Sprint(*first.CustomRuntimeConfig) {
 			t.Errorf("function %s runs %s %v %s, function %s runs %s %v %s: both must run the same binary the same way",
 				f.Key, pr.Runtime, *c, pr.Code, fns[0].Key, first.Runtime, *first.CustomRuntimeConfig, first.Code)
 		}
 	}
 
-	trig := tpl.byTrigger(t, "log")
-	c := trig.Props.CustomRuntimeConfig
-	args := append(append([]string{}, c.Command[1:]...), c.Args...)
-	var env []string
-	for k, v := range trig.Props.EnvironmentVariables {
-		if v != "" {
-			env = append(env, k+"="+v)
+	timer, _ := json.Marshal(map[string]string{"triggerTime": time.Now().UTC().Format(time.RFC3339), "triggerName": "timer", "payload": ""})
+	for _, f := range fns {
+		event, want := []byte(`{"source":{}}`), "trigger event: field source." // the trigger function's own check
+		switch f.Key {
+		case consumerKey:
+			event, want = timer, "127.0.0.1:"+port // the consumer group's first call
+		case redriveKey:
+			event, want = timer, "sls2siem-deadletter" // the pass reads the dead-letter logstore
 		}
-	}
-	for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
-		t.Run(string(contract), func(t *testing.T) {
-			cfg := fcemu.Config{
-				Binary: p.Binary(), Contract: contract, Env: env,
-				FunctionName: trig.Props.FunctionName, Timeout: 10 * time.Second,
-				Output: io.Discard,
-			}
-			if contract == fcemu.ContractCustom {
-				cfg.Args = args // go1: FC runs the handler with no arguments
-			}
-			fn, err := fcemu.Start(context.Background(), cfg)
-			if err != nil {
-				t.Fatalf("start %s %v under the %s contract: %v", p.Entry, cfg.Args, contract, err)
-			}
-			defer fn.Stop(context.Background())
-			res, err := fn.Invoke(context.Background(), []byte(`{"source":{}}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Err == nil || !strings.Contains(res.Err.Message, "trigger event: field source.") {
-				t.Errorf("invocation with an incomplete event: %+v, want the function's error naming the missing field", res.Err)
-			}
-		})
+		for _, contract := range []fcemu.Contract{fcemu.ContractCustom, fcemu.ContractGo1} {
+			t.Run(f.Key+"/"+string(contract), func(t *testing.T) {
+				cfg := deployed(t, p, f)
+				cfg.Contract, cfg.Output = contract, io.Discard
+				cfg.Credentials = fcemu.Credentials{AccessKeyID: "STS.deploy", AccessKeySecret: "deploy-secret", SecurityToken: "deploy-token"}
+				if contract == fcemu.ContractGo1 {
+					cfg.Args = nil // FC runs the go1 handler with no arguments
+				}
+				fn, err := fcemu.Start(context.Background(), cfg)
+				if err != nil {
+					t.Fatalf("start %s %v under the %s contract: %v", p.Entry, cfg.Args, contract, err)
+				}
+				defer fn.Stop(context.Background())
+				res, err := fn.Invoke(context.Background(), event)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Err == nil || !strings.Contains(res.Err.Message, want) {
+					t.Errorf("invocation: %+v, want the function's error naming %q", res.Err, want)
+				}
+			})
+		}
 	}
 }

@@ -83,6 +83,14 @@ func setByFC(name string) bool {
 	return ok && v.ByFC || strings.HasPrefix(name, "ALIBABA_CLOUD_")
 }
 
+// setBySYaml are the variables s.yaml sets from each function's own
+// settings rather than from the environment of `s`: which function it is
+// (SHIP_FUNCTION) and its timeout (SHIP_FUNCTION_TIMEOUT).
+// TestFunctionsKnowThemselves checks their values.
+func setBySYaml(name string) bool {
+	return name == config.VarShipFunction || name == config.VarShipFunctionTimeout
+}
+
 // functionVars returns, per function of s.yaml, the variables its code
 // reads as config.Vars declares them: the trigger function's (serve, for
 // SLS trigger events), the consumer-group function's (the same server,
@@ -164,6 +172,9 @@ func TestEnvironmentVariablesComeFromTheEnvironment(t *testing.T) {
 	}
 	for _, f := range render(t, env).functions(t) {
 		for name, got := range f.Props.EnvironmentVariables {
+			if setBySYaml(name) {
+				continue
+			}
 			if got != env[name] {
 				t.Errorf("s.yaml: function %s: %s is %q with %s=%q in the environment: pass it through with ${env('%s', ...)}", f.Key, name, got, name, env[name], name)
 			}
@@ -175,7 +186,7 @@ func TestEnvironmentVariablesComeFromTheEnvironment(t *testing.T) {
 	trig := tpl.byTrigger(t, "log")
 	for _, f := range tpl.functions(t) {
 		for name, got := range f.Props.EnvironmentVariables {
-			if name == "SYSLOG_HOST" || got == "" {
+			if name == "SYSLOG_HOST" || got == "" || setBySYaml(name) {
 				continue
 			}
 			if slices.Contains(triggerVars, name) {

@@ -318,11 +318,11 @@ func benchFunction(b *testing.B, c *benchData, env []string, concurrency int) *f
 	if extra := os.Getenv("SLS2SIEM_BENCH_ENV"); extra != "" {
 		env = append(env, strings.Split(extra, ",")...)
 	}
-	fn, err := fcemu.Start(context.Background(), fcemu.Config{
+	fn, err := fcemu.Start(context.Background(), localcloud.Deployed(fcemu.Config{
 		Binary: binary, Contract: fcemu.ContractCustom, Env: env, Timeout: 10 * time.Minute, InstanceConcurrency: concurrency,
 		Credentials: fcemu.Credentials{AccessKeyID: c.role.AccessKeyID, AccessKeySecret: c.role.AccessKeySecret, SecurityToken: c.role.SecurityToken},
 		Output:      io.Discard, FunctionName: "sls2siem-bench", MemoryMB: 512, // as in s.yaml
-	})
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}

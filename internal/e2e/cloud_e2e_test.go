@@ -95,9 +95,13 @@ func (c *cloud) checkNoSecrets(t *testing.T) {
 	}
 }
 
-// start runs the built binary under the FC emulator with env.
+// start runs the built binary under the FC emulator with env, as s.yaml
+// deploys it (localcloud.Deployed: its pre-stop hook, its timeout in
+// SHIP_FUNCTION_TIMEOUT), under FC 3.0's documented terms unless cfg says
+// otherwise.
 func (c *cloud) start(t *testing.T, contract fcemu.Contract, creds fcemu.Credentials, cfg fcemu.Config) *fcemu.Instance {
 	t.Helper()
+	cfg = localcloud.Deployed(cfg)
 	cfg.Binary = functionBinary
 	cfg.Contract = contract
 	cfg.Env = append(localcloud.TrustEnv(c.endpoint), cfg.Env...)

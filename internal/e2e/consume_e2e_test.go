@@ -638,7 +638,7 @@ func TestConsumerGroupTimerInvocation(t *testing.T) {
 			role := slsemu.Credential{AccessKeyID: "STS.cg", AccessKeySecret: "cg-role-secret-" + randomHex(t), SecurityToken: "cg-token-" + randomHex(t)}
 			c.emu.AddCredential(role)
 			out := &syncBuffer{}
-			fn, err := fcemu.Start(context.Background(), fcemu.Config{
+			fn, err := fcemu.Start(context.Background(), localcloud.Deployed(fcemu.Config{
 				Binary: functionBinary, Contract: contract, Timeout: 10 * time.Second, FunctionName: "sls2siem-consume",
 				Credentials: fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 				Output:      out,
@@ -650,7 +650,7 @@ func TestConsumerGroupTimerInvocation(t *testing.T) {
 					"SLS_HEARTBEAT_TIMEOUT=3s", "SLS_FETCH_INTERVAL=20ms", "SHIP_DEADLINE_MARGIN=500ms",
 					"SLS_CONSUMER_STOP_TIMEOUT=4s",
 				),
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

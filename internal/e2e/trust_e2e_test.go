@@ -170,11 +170,11 @@ func TestNoSecretReachesAnyOutput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := &syncBuffer{}
-			fn, err := fcemu.Start(context.Background(), fcemu.Config{
+			fn, err := fcemu.Start(context.Background(), localcloud.Deployed(fcemu.Config{
 				Binary: functionBinary, Contract: fcemu.ContractCustom, Timeout: 20 * time.Second,
 				Credentials: marked, Output: out, FunctionName: "sls2siem",
 				Env: append(append(append([]string(nil), good...), "SLS_ALLOWED_ENDPOINTS="+localcloud.AllowedPatterns(c.endpoint), "SLS_HTTPS=false"), env...),
-			})
+			}))
 			if err != nil {
 				t.Fatal(err)
 			}

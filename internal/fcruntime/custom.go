@@ -16,20 +16,27 @@ import (
 	"sls2siem/internal/secret"
 )
 
-// EnvServerPort is the port the FC 3.0 custom runtime expects the server on.
-const EnvServerPort = "FC_SERVER_PORT"
+// The variables naming the custom runtime's port: FC 3.0 documents
+// FC_CUSTOM_LISTEN_PORT ("the function's custom listening port",
+// https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables);
+// FC_SERVER_PORT, which FC 3.0 does not document (the emulator's kind
+// terms set it; the function read only it before), when the first is
+// absent.
+const (
+	EnvListenPort = "FC_CUSTOM_LISTEN_PORT"
+	EnvServerPort = "FC_SERVER_PORT"
+)
 
 // DefaultServerPort is FC's default customRuntimeConfig.port.
 const DefaultServerPort = 9000
 
-// Request headers of the custom runtime contract.
+// Request headers of the custom runtime contract, and the status header of
+// its answer.
 const (
 	hdrRequestID       = "x-fc-request-id"
 	hdrAccessKeyID     = "x-fc-access-key-id"
 	hdrAccessKeySecret = "x-fc-access-key-secret"
 	hdrSecurityToken   = "x-fc-security-token"
-	hdrDeadline        = "x-fc-function-deadline" // epoch milliseconds
-	hdrTimeout         = "x-fc-function-timeout"  // seconds
 	hdrStatus          = "x-fc-status"
 )
 
@@ -44,32 +51,63 @@ const (
 	readTimeout       = 30 * time.Second
 	readHeaderTimeout = 10 * time.Second
 	writeTimeout      = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
 	// noDeadline bounds an invocation that came without a deadline.
 	noDeadline = 24 * time.Hour
 )
 
+// shutdownTimeout bounds how long a stopping server lets the invocations
+// in flight finish.
+const shutdownTimeout = 30 * time.Second
+
+// IdleTimeout is how long the server keeps an idle connection. FC keeps
+// its connections to the server alive across invocations and across the
+// freezes between them, and requires the server to keep idle connections
+// 15 minutes or more; a server that closes one first fails the next
+// invocation with "Process exited unexpectedly before completing request"
+// (https://www.alibabacloud.com/help/doc-detail/209248.htm). Twice that:
+// the server's timers run on as soon as FC thaws the instance, in the
+// instant the next request arrives.
+const IdleTimeout = 30 * time.Minute
+
+// MinIdleTimeout is FC's minimum for IdleTimeout.
+const MinIdleTimeout = 15 * time.Minute
+
 // ServerAddr returns the listen address for the custom runtime: all
-// interfaces (FC requires 0.0.0.0), port from FC_SERVER_PORT (read through
-// getenv) or 9000.
+// interfaces (FC requires 0.0.0.0), port from FC_CUSTOM_LISTEN_PORT, else
+// FC_SERVER_PORT (read through getenv), else 9000.
 func ServerAddr(getenv func(string) string) (string, error) {
 	port := DefaultServerPort
-	if v := getenv(EnvServerPort); v != "" {
+	for _, name := range []string{EnvListenPort, EnvServerPort} {
+		v := getenv(name)
+		if v == "" {
+			continue
+		}
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 1 || p > 65535 {
-			return "", fmt.Errorf("%s is %q: want a port number from 1 to 65535", EnvServerPort, v)
+			return "", fmt.Errorf("%s is %q: want a port number from 1 to 65535", name, v)
 		}
 		port = p
+		break
 	}
 	return net.JoinHostPort("0.0.0.0", strconv.Itoa(port)), nil
 }
 
-// NewServeMux returns the custom runtime's HTTP routes for h.
-func NewServeMux(h Handler, log *slog.Logger) *http.ServeMux {
+// Server is the custom runtime's HTTP server of a Handler.
+type Server struct {
+	Handler Handler
+	Log     *slog.Logger
+	// Timeout is the function's timeout as configured (0: unknown): an
+	// invocation's deadline is at most its arrival plus Timeout (Deadline).
+	Timeout time.Duration
+}
+
+// NewServeMux returns the custom runtime's HTTP routes.
+func (s Server) NewServeMux() *http.ServeMux {
+	h := s.Handler
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invoke", func(w http.ResponseWriter, r *http.Request) {
-		serveInvoke(w, r, h, log)
+		s.serveInvoke(w, r)
 	})
 	mux.HandleFunc("POST /initialize", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -86,12 +124,13 @@ func NewServeMux(h Handler, log *slog.Logger) *http.ServeMux {
 
 // Serve runs the custom runtime server on addr until ctx is done, then
 // shuts it down, letting invocations in flight finish.
-func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error {
+func (s Server) Serve(ctx context.Context, addr string) error {
+	h, log := s.Handler, s.Log
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("custom runtime: listen on %s: %w", addr, err)
 	}
-	srv := newServer(h, log)
+	srv := s.newServer()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("custom runtime listening", "addr", ln.Addr().String())
@@ -100,7 +139,7 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 		return fmt.Errorf("custom runtime: serve: %w", err)
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	h.PreStop(shutdownCtx)
@@ -110,20 +149,22 @@ func Serve(ctx context.Context, addr string, h Handler, log *slog.Logger) error 
 	return nil
 }
 
-// newServer is the custom runtime's HTTP server.
-func newServer(h Handler, log *slog.Logger) *http.Server {
+// newServer is the net/http server of s.
+func (s Server) newServer() *http.Server {
 	return &http.Server{
-		Handler:           NewServeMux(h, log),
+		Handler:           s.NewServeMux(),
 		ReadTimeout:       readTimeout,
 		ReadHeaderTimeout: readHeaderTimeout,
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
 	}
 }
 
-func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Logger) {
+func (s Server) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
+	h, log := s.Handler, s.Log
 	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventSize))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -141,7 +182,7 @@ func serveInvoke(w http.ResponseWriter, r *http.Request, h Handler, log *slog.Lo
 			AccessKeySecret: r.Header.Get(hdrAccessKeySecret),
 			SecurityToken:   r.Header.Get(hdrSecurityToken),
 		},
-		Deadline: requestDeadline(r.Header, time.Now()),
+		Deadline: Deadline(headerDeadline(r.Header, arrived), arrived, s.Timeout),
 	}
 	ctx := r.Context()
 	answerBy := time.Now().Add(noDeadline)
@@ -175,27 +216,19 @@ func invoke(ctx context.Context, h Handler, req Request, log *slog.Logger) (out 
 	return h.Invoke(ctx, req)
 }
 
-// requestDeadline reads the invocation deadline: x-fc-function-deadline
-// (epoch ms) if present, else now + x-fc-function-timeout.
-func requestDeadline(h http.Header, now time.Time) time.Time {
-	if ms, err := strconv.ParseInt(h.Get(hdrDeadline), 10, 64); err == nil && ms > 0 {
-		return time.UnixMilli(ms)
-	}
-	if s, err := strconv.Atoi(h.Get(hdrTimeout)); err == nil && s > 0 {
-		return now.Add(time.Duration(s) * time.Second)
-	}
-	return time.Time{}
-}
-
 // ErrorBody is the JSON error answer, shaped like the go1 runtime's.
 type ErrorBody struct {
 	Message string `json:"errorMessage"`
 	Type    string `json:"errorType"`
 }
 
+// writeError answers a failed invocation as FC 3.0 documents it: status
+// 404 and x-fc-status: 404 (Event handlers,
+// https://www.alibabacloud.com/help/en/fc/user-guide/event-handlers-1),
+// with the go1 runtime's {"errorMessage","errorType"} body.
 func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(hdrStatus, "404")
-	w.WriteHeader(http.StatusInternalServerError)
+	w.Header().Set(hdrStatus, strconv.Itoa(http.StatusNotFound))
+	w.WriteHeader(http.StatusNotFound)
 	_ = json.NewEncoder(w).Encode(ErrorBody{Message: err.Error(), Type: "HandledInvocationError"})
 }

@@ -34,9 +34,9 @@ type Options struct {
 	Concurrency  int            // instance concurrency
 	Messages     io.Writer      // the embedded receiver prints each message here (nil: discard)
 	FunctionLog  io.Writer      // the function's own output (nil: discard)
-	// FCTerms are the FC emulator's terms (zero: its kind defaults;
-	// fcemu.StrictTerms: FC 3.0's documented contract) and FCLifecycle the
-	// hooks configured for HooksConfigured.
+	// FCTerms are the FC emulator's terms (zero: FC 3.0's documented
+	// contract) and FCLifecycle the hooks configured (zero: s.yaml's,
+	// Lifecycle).
 	FCTerms     fcemu.Terms
 	FCLifecycle fcemu.Lifecycle
 }
@@ -94,7 +94,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	fn, err := fcemu.Start(ctx, fcemu.Config{
+	fn, err := fcemu.Start(ctx, Deployed(fcemu.Config{
 		Binary:              binary,
 		Contract:            opts.Contract,
 		Env:                 env,
@@ -105,7 +105,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Output:              out,
 		Terms:               opts.FCTerms,
 		Lifecycle:           opts.FCLifecycle,
-	})
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: start the function: %w", err)
 	}
@@ -171,7 +171,7 @@ func awaitCount(ctx context.Context, rcv *receiver.Receiver, want int64, timeout
 // transport dials the emulator for <project>.127.0.0.1, like the function's.
 func NewSLSClient(endpoint string, c slsemu.Credential) *sls.Client {
 	creds := secret.Credentials{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret, SecurityToken: c.SecurityToken}
-	return slsapi.NewSDK(endpoint, creds, slsapi.NewTransport(LocalEndpoints(endpoint)), 30*time.Second, 30*time.Second)
+	return slsapi.NewSDK(endpoint, creds, slsapi.Signing{}, slsapi.NewTransport(LocalEndpoints(endpoint)), 30*time.Second, 30*time.Second)
 }
 
 func startReceiver(env []string, w io.Writer) (*receiver.Receiver, string, error) {

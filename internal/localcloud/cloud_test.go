@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,24 +52,54 @@ func TestRunShipsTheSampleToTheEmbeddedReceiver(t *testing.T) {
 	}
 }
 
-// TestRunUnderStrictTerms ships the sample through the real binary under
-// FC 3.0's documented terms (frozen between invocations, hooks only as
-// configured: a pre-stop hook, the 4 KB environment limit) with the go1
-// contract, whose runtime API keeps the deadline the function needs.
-func TestRunUnderStrictTerms(t *testing.T) {
+// TestRunUnderEveryTerms ships the sample through the real binary under
+// both contracts and FC 3.0's documented terms (the default: frozen
+// between invocations, s.yaml's pre-stop hook, the 4 KB environment limit,
+// no deadline header: the function's timeout comes from its environment),
+// the captured headers (the deadline header too) and the kind terms.
+func TestRunUnderEveryTerms(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "sls2siem")
 	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	res, err := Run(t.Context(), Options{
-		Function: bin, Contract: fcemu.ContractGo1, DataDir: "../../testdata/logstore",
-		Interval: 20 * time.Millisecond, MaxRetryTime: 1, Timeout: 30 * time.Second, Concurrency: 2,
-		FCTerms: fcemu.StrictTerms(), FCLifecycle: fcemu.Lifecycle{PreStop: &fcemu.Hook{Handler: "prestop"}},
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		terms fcemu.Terms
+	}{
+		{"documented", fcemu.Terms{}}, {"captured", fcemu.Terms{Headers: fcemu.HeadersCaptured}}, {"kind", fcemu.KindTerms()},
+	} {
+		for _, contract := range []fcemu.Contract{fcemu.ContractGo1, fcemu.ContractCustom} {
+			t.Run(tc.name+"/"+string(contract), func(t *testing.T) {
+				res, err := Run(t.Context(), Options{
+					Function: bin, Contract: contract, DataDir: "../../testdata/logstore",
+					Interval: 20 * time.Millisecond, MaxRetryTime: 1, Timeout: 30 * time.Second, Concurrency: 2,
+					FCTerms: tc.terms,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Logs != 3000 || res.Shipped != 3000 || res.Received != 3000 || len(res.Failed) != 0 {
+					t.Fatalf("result %+v", res)
+				}
+			})
+		}
 	}
-	if res.Logs != 3000 || res.Shipped != 3000 || res.Received != 3000 || len(res.Failed) != 0 {
-		t.Fatalf("result %+v", res)
+}
+
+func TestDeployed(t *testing.T) {
+	cfg := Deployed(fcemu.Config{Timeout: 300 * time.Second, Env: []string{"SYSLOG_HOST=x"}})
+	if !slices.Equal(cfg.Env, []string{"SYSLOG_HOST=x", "SHIP_FUNCTION_TIMEOUT=5m0s"}) || cfg.Lifecycle.PreStop != Lifecycle.PreStop || cfg.Lifecycle.Initializer != nil {
+		t.Errorf("Deployed = %+v", cfg)
+	}
+	if cfg := Deployed(fcemu.Config{}); cfg.Timeout != defaultTimeout || !slices.Contains(cfg.Env, "SHIP_FUNCTION_TIMEOUT=1m0s") {
+		t.Errorf("Deployed without a timeout = %+v", cfg)
+	}
+	own := fcemu.Lifecycle{Initializer: &fcemu.Hook{}}
+	cfg = Deployed(fcemu.Config{Timeout: 500 * time.Millisecond, Env: []string{"SHIP_FUNCTION_TIMEOUT=9s"}, Lifecycle: own})
+	if !slices.Equal(cfg.Env, []string{"SHIP_FUNCTION_TIMEOUT=9s"}) || cfg.Lifecycle.Initializer != own.Initializer || cfg.Lifecycle.PreStop != nil {
+		t.Errorf("Deployed kept nothing of its own: %+v", cfg)
+	}
+	if cfg := Deployed(fcemu.Config{Timeout: 500 * time.Millisecond}); len(cfg.Env) != 0 {
+		t.Errorf("a timeout under a second reached the environment: %v", cfg.Env)
 	}
 }

@@ -99,11 +99,11 @@ func RunOutage(ctx context.Context, opts Options) (*OutageResult, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	fn, err := fcemu.Start(ctx, fcemu.Config{
+	fn, err := fcemu.Start(ctx, Deployed(fcemu.Config{
 		Binary: binary, Contract: opts.Contract, Env: env, Timeout: opts.Timeout, InstanceConcurrency: opts.Concurrency,
 		Credentials:  fcemu.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken},
 		FunctionName: "sls2siem", Output: out, Terms: opts.FCTerms, Lifecycle: opts.FCLifecycle,
-	})
+	}))
 	if err != nil {
 		return nil, fmt.Errorf("local cloud: start the function: %w", err)
 	}

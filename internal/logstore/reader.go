@@ -114,7 +114,7 @@ type Options struct {
 // signs with creds. Call Close when done.
 func NewReader(rng Range, creds secret.Credentials, opts Options) *Reader {
 	rt := &callTransport{base: opts.Transport}
-	client := slsapi.NewSDK(rng.Endpoint, creds, rt, slsapi.PullTimeout, slsapi.PullRetryWindow)
+	client := slsapi.NewSDK(rng.Endpoint, creds, opts.Transport.Signing(), rt, slsapi.PullTimeout, slsapi.PullRetryWindow)
 	count := opts.PullCount
 	if count <= 0 || count > 1000 {
 		count = 100

@@ -107,7 +107,7 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 		dl:     dl,
 		cfg:    cfg,
 		log:    log,
-		sls:    slsapi.NewTransport(cfg.Endpoints),
+		sls:    slsapi.NewTransport(cfg.Endpoints).WithSigning(cfg.Signing),
 		budget: logstore.NewBudget(cfg.BatchMemory),
 		pool:   transport.NewPool(tc),
 	}

@@ -25,10 +25,13 @@ const (
 const userAgent = "sls2siem"
 
 // NewSDK is the one constructor of the SDK's client: endpoint (admitted,
-// scheme://host[:port]) signed with creds, its requests sent through rt
-// (the Transport, or a RoundTripper over it), each request bounded by
-// timeout and the SDK's retries by retry.
-func NewSDK(endpoint string, creds secret.Credentials, rt http.RoundTripper, timeout, retry time.Duration) *sls.Client {
+// scheme://host[:port]) signed with creds as sig says (the Transport's
+// Signing), its requests sent through rt (the Transport, or a
+// RoundTripper over it), each request bounded by timeout and the SDK's
+// retries by retry. When sig cannot sign for endpoint (v4 without its
+// region), the Transport refuses every request with a *RegionError in its
+// Call.
+func NewSDK(endpoint string, creds secret.Credentials, sig Signing, rt http.RoundTripper, timeout, retry time.Duration) *sls.Client {
 	c := &sls.Client{
 		Endpoint:       endpoint,
 		UserAgent:      userAgent,
@@ -36,6 +39,7 @@ func NewSDK(endpoint string, creds secret.Credentials, rt http.RoundTripper, tim
 		RetryTimeOut:   retry,
 		HTTPClient:     &http.Client{Transport: rt, Timeout: timeout},
 	}
+	sig.apply(c)
 	return c.WithCredentialsProvider(sls.NewStaticCredentialsProvider(creds.AccessKeyID, creds.AccessKeySecret, creds.SecurityToken))
 }
 
@@ -59,13 +63,18 @@ type Client struct {
 var ErrNoCredentials = errors.New("no SLS credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and ALIBABA_CLOUD_SECURITY_TOKEN for STS credentials)")
 
 // New returns a Client of endpoint, an endpoint admitted by rt's allow-list
-// (trust.Endpoints.Admit: scheme://host[:port]), signing with creds.
+// (trust.Endpoints.Admit: scheme://host[:port]), signing with creds as
+// rt's Signing says. It fails with a *RegionError when that is v4 and the
+// endpoint's region is unknown.
 func New(endpoint string, creds secret.Credentials, rt *Transport) (*Client, error) {
 	if strings.TrimSpace(creds.AccessKeyID) == "" || creds.AccessKeySecret == "" {
 		return nil, ErrNoCredentials
 	}
 	if rt == nil {
 		return nil, errors.New("slsapi: no transport")
+	}
+	if _, _, err := rt.signing.For(endpoint); err != nil {
+		return nil, err
 	}
 	return &Client{endpoint: endpoint, creds: creds, rt: rt}, nil
 }
@@ -101,7 +110,7 @@ func (c *Client) call(ctx context.Context, what string, f func(*sls.Client) erro
 	if left <= 0 {
 		return describe(ctx, what, c.endpoint, call, context.DeadlineExceeded)
 	}
-	sdk := NewSDK(c.endpoint, c.creds, ctxTransport{ctx: ctx, base: c.rt}, left, left)
+	sdk := NewSDK(c.endpoint, c.creds, c.rt.signing, ctxTransport{ctx: ctx, base: c.rt}, left, left)
 	if err := f(sdk); err != nil {
 		return describe(ctx, what, c.endpoint, call, err)
 	}

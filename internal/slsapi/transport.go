@@ -38,12 +38,15 @@ const (
 // LogsAdmitter, any other by a fixed size).
 type Transport struct {
 	allowed trust.Endpoints
+	signing Signing
 	base    *http.Transport
 	// dial connects to an endpoint (a net.Dialer's DialContext).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// NewTransport returns the transport for the endpoints allowed.
+// NewTransport returns the transport for the endpoints allowed. Its
+// requests are signed as the SDK signs by default (Signing{}); WithSigning
+// changes that.
 func NewTransport(allowed trust.Endpoints) *Transport {
 	d := &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
 	t := &Transport{allowed: allowed, dial: d.DialContext}
@@ -74,6 +77,17 @@ func NewTransport(allowed trust.Endpoints) *Transport {
 
 // Allowed returns the allow-list the transport enforces.
 func (t *Transport) Allowed() trust.Endpoints { return t.allowed }
+
+// WithSigning returns t whose requests are signed as sig says
+// (SLS_SIGNATURE_VERSION, SLS_REGION); it shares t's connections.
+func (t *Transport) WithSigning(sig Signing) *Transport {
+	c := *t
+	c.signing = sig
+	return &c
+}
+
+// Signing returns how the requests sent through the transport are signed.
+func (t *Transport) Signing() Signing { return t.signing }
 
 // dialError marks a failure to connect: the endpoint is unreachable.
 type dialError struct{ err error }
@@ -146,7 +160,8 @@ func (c *Call) setNetErr(err error) {
 	c.mu.Unlock()
 }
 
-// RoundTrip checks the request's host, sends it and bounds the answer.
+// RoundTrip checks the request's host (and that it could be signed for
+// it), sends it and bounds the answer.
 // Refusals are answered as SLS-shaped 4xx errors, which the SDK does not
 // retry; the caller reads the reason from its Call. For a request of a
 // Call, a failure to connect and a cancelled request are refused too: the
@@ -155,6 +170,9 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	call := callOf(r.Context())
 	if _, _, err := t.allowed.RequestHost(r.URL.Scheme, r.URL.Host); err != nil {
 		return refuse(call, r, fmt.Errorf("refused to send an SLS request: %w", err)), nil
+	}
+	if err := t.signing.check(r.URL.Scheme, r.URL.Host); err != nil {
+		return refuse(call, r, err), nil
 	}
 	resp, err := t.base.RoundTrip(r)
 	if err != nil {

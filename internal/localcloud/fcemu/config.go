@@ -15,7 +15,7 @@ type Contract string
 // The supported FC runtime contracts.
 const (
 	ContractGo1    Contract = "go1"    // fc-runtime-go-sdk runtime API (FC_RUNTIME_API)
-	ContractCustom Contract = "custom" // FC 3.0 custom runtime HTTP server (FC_SERVER_PORT)
+	ContractCustom Contract = "custom" // FC 3.0 custom runtime HTTP server (FC_CUSTOM_LISTEN_PORT)
 )
 
 // Credentials are the STS credentials FC hands the function on each
@@ -62,12 +62,12 @@ type Config struct {
 	ReadyTimeout time.Duration
 
 	// Terms selects where the emulator holds the function to FC 3.0's
-	// documented contract rather than to its own kinder defaults; the zero
-	// value keeps the defaults (terms.go).
+	// documented contract (the zero value) or is kinder (terms.go).
 	Terms Terms
 
 	// Lifecycle is the function's instanceLifecycleConfig as s.yaml
-	// configures it. It matters only with Terms.Hooks = HooksConfigured.
+	// configures it. It matters only with Terms.Hooks = HooksConfigured,
+	// the default.
 	Lifecycle Lifecycle
 }
 
@@ -119,8 +119,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	if err := cfg.Terms.validate(); err != nil {
 		return cfg, err
 	}
-	if cfg.Terms.DocumentedEnv {
-		if err := checkEnv(cfg.Env); err != nil {
+	if !cfg.Terms.KindEnv {
+		if err := CheckEnv(cfg.Env); err != nil {
 			return cfg, err
 		}
 	}

@@ -42,16 +42,16 @@ func newCustomRuntime(port int, terms Terms) *customRuntime {
 		port:          port,
 		tr:            tr,
 		client:        &http.Client{Transport: tr},
-		documentedEnv: terms.DocumentedEnv,
+		documentedEnv: !terms.KindEnv,
 		strictHooks:   terms.Hooks == HooksConfigured,
-		once:          terms.Freeze.Enabled,
+		once:          !terms.Freeze.Off,
 	}
 }
 
 // env names the port. FC 3.0 documents FC_CUSTOM_LISTEN_PORT ("the
 // function's custom listening port", Configure environment variables,
 // https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables);
-// FC_SERVER_PORT is sent too unless the terms are documented ones.
+// FC_SERVER_PORT is sent too under KindEnv.
 func (cr *customRuntime) env() []string {
 	p := strconv.Itoa(cr.port)
 	if cr.documentedEnv {

@@ -10,22 +10,22 @@
 //     Lifecycle hooks (initializer, pre-freeze, pre-stop) travel through the
 //     same next call with x-fc-function-type 1, 3 and 2.
 //   - [ContractCustom]: the FC 3.0 custom runtime. The function is an HTTP
-//     server listening on FC_CUSTOM_LISTEN_PORT (also FC_SERVER_PORT unless
-//     the terms are documented ones); events are POSTed to /invoke and
-//     lifecycle hooks go to POST /initialize, GET /pre-freeze and
-//     GET /pre-stop.
+//     server listening on FC_CUSTOM_LISTEN_PORT (also FC_SERVER_PORT under
+//     [Terms.KindEnv]); events are POSTed to /invoke and lifecycle hooks go
+//     to POST /initialize and GET /pre-stop (GET /pre-freeze under
+//     [HooksAll]).
 //
 // # Terms
 //
-// [Config.Terms] selects where the emulator holds the function to FC 3.0's
-// documented contract instead of its own kinder defaults: only the
-// documented request headers ([HeadersDocumented], or [HeadersCaptured]
-// with the deadline and timeout headers a real capture shows), hooks only
-// as [Config.Lifecycle] configures them ([HooksConfigured]), instances
-// frozen (SIGSTOP) between invocations for at least a hold ([Freeze]), and
-// the documented environment with FC's 4 KB limit ([Terms.DocumentedEnv]).
-// The zero value keeps the defaults the function relies on today;
-// [StrictTerms] turns everything on. terms.go cites the page behind each.
+// By default the emulator holds the function to FC 3.0's documented
+// contract: only the documented request headers ([HeadersDocumented]; a
+// switch, [HeadersCaptured], adds the deadline and timeout headers a real
+// capture shows), hooks only as [Config.Lifecycle] configures them
+// ([HooksConfigured]), instances frozen (SIGSTOP) between invocations, for
+// at least [Freeze.Hold], and the documented environment with FC's 4 KB
+// limit ([CheckEnv]). [Config.Terms] can make it kinder, field by field;
+// [KindTerms] is the former kind defaults. terms.go cites the page behind
+// each.
 //
 // The child gets a minimal environment: PATH, HOME, TZ (if set in the
 // parent), the FC_* variables FC sets, the ALIBABA_CLOUD_ACCESS_KEY_ID,
@@ -58,10 +58,10 @@
 // handed to the function when its process exited is retried once on a fresh
 // process, since the function never saw it.
 //
-// By default lifecycle hooks are best effort: a hook the function does not
-// implement (go1: the SDK's "no ... handler registered" error; custom: HTTP
-// 404, 405 or 501 without x-fc-status) is ignored. Under [HooksConfigured]
-// only configured hooks are called and any failure counts. A failing
+// Only configured hooks are called, and any failure counts. Under
+// [HooksAll] every hook is called, best effort: a hook the function does
+// not implement (go1: the SDK's "no ... handler registered" error; custom:
+// HTTP 404, 405 or 501 without x-fc-status) is ignored. A failing
 // initializer fails [Start] (and the restart in [Instance.Invoke]), as in
 // FC.
 //

@@ -107,10 +107,13 @@ func invoke(t *testing.T, inst *Instance, ev string) *Result {
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
+// initializer configures the initializer hook.
+var initializer = Lifecycle{Initializer: &Hook{Handler: "init"}}
+
 func TestInvokeSuccess(t *testing.T) {
 	for _, ct := range contracts {
 		t.Run(string(ct), func(t *testing.T) {
-			inst, out := start(t, Config{Contract: ct})
+			inst, out := start(t, Config{Contract: ct, Lifecycle: initializer})
 			// Output travels through a pipe: it may trail the hook's answer.
 			waitFor(t, "the initializer hook's output", func() bool { return strings.Contains(out.String(), "HOOK initializer") })
 			res := invoke(t, inst, `{"op":"echo","msg":"hi"}`)
@@ -176,7 +179,10 @@ func TestCredentialsAndContext(t *testing.T) {
 	for _, ct := range contracts {
 		t.Run(string(ct), func(t *testing.T) {
 			inst, out := start(t, Config{
-				Contract:     ct,
+				Contract: ct,
+				// The deadline, timeout and retry-count headers: FC 3.0
+				// documents none for the custom runtime (terms_test.go).
+				Terms:        Terms{Headers: HeadersKind},
 				Timeout:      30 * time.Second,
 				Credentials:  creds,
 				FunctionName: "shipper",
@@ -387,10 +393,11 @@ func TestCancelWaitingForSlot(t *testing.T) {
 	}
 }
 
+// TestLifecycle: under HooksAll every hook is called, configured or not.
 func TestLifecycle(t *testing.T) {
 	for _, ct := range contracts {
 		t.Run(string(ct), func(t *testing.T) {
-			inst, out := start(t, Config{Contract: ct})
+			inst, out := start(t, Config{Contract: ct, Terms: Terms{Hooks: HooksAll}})
 			if err := inst.PreFreeze(context.Background()); err != nil {
 				t.Fatalf("PreFreeze: %v", err)
 			}
@@ -409,10 +416,11 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
+// TestMissingHooks: under HooksAll a hook the function lacks is ignored.
 func TestMissingHooks(t *testing.T) {
 	for _, ct := range contracts {
 		t.Run(string(ct), func(t *testing.T) {
-			inst, out := start(t, Config{Contract: ct, Env: []string{"TESTFN_HOOKS=0"}})
+			inst, out := start(t, Config{Contract: ct, Env: []string{"TESTFN_HOOKS=0"}, Terms: Terms{Hooks: HooksAll}})
 			if err := inst.PreFreeze(context.Background()); err != nil {
 				t.Errorf("PreFreeze: %v", err)
 			}
@@ -431,7 +439,7 @@ func TestStartFailures(t *testing.T) {
 		t.Run(string(ct)+"/initializer", func(t *testing.T) {
 			_, err := Start(context.Background(), Config{
 				Contract: ct, Binary: testfn, Output: &syncBuffer{},
-				Env: []string{"TESTFN_INIT_FAIL=1"},
+				Env: []string{"TESTFN_INIT_FAIL=1"}, Lifecycle: initializer,
 			})
 			if err == nil || !strings.Contains(err.Error(), "initializer failed on purpose") {
 				t.Errorf("Start = %v, want the initializer's failure", err)

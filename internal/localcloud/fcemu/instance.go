@@ -414,7 +414,7 @@ func (i *Instance) begin(ctx context.Context, p *process) error {
 // p when it was the last call in flight and the terms freeze idle
 // instances.
 func (i *Instance) end(p *process, mayFreeze bool) {
-	if idle := p.leave(); !idle || !mayFreeze || !i.cfg.Terms.Freeze.Enabled {
+	if idle := p.leave(); !idle || !mayFreeze || i.cfg.Terms.Freeze.Off {
 		return
 	}
 	i.mu.Lock()

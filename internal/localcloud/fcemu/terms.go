@@ -7,10 +7,12 @@ import (
 	"time"
 )
 
-// Terms are the parts of FC's contract where the emulator can be kinder
-// than FC 3.0 documents. The zero value keeps the emulator's historical
-// defaults, which the function relies on today (the e2e tests and `make
-// run` use them); [StrictTerms] returns FC 3.0's documented terms. Each
+// Terms are the parts of FC's contract where the emulator could be kinder
+// than FC 3.0 documents. The zero value is FC 3.0's documented terms (the
+// default the whole suite and `make run` use): documented headers only,
+// hooks only as configured, instances frozen between invocations, the
+// documented environment and its limits. [KindTerms] returns the
+// emulator's former kind defaults, kept for the tests that compare. Each
 // field cites the page it follows (docs/local-cloud.md has the table).
 type Terms struct {
 	// Headers selects the x-fc-* headers of a custom-runtime request. The
@@ -22,28 +24,26 @@ type Terms struct {
 	// Hooks selects which lifecycle hooks are called.
 	Hooks HookPolicy
 
-	// Freeze freezes the instance between invocations.
+	// Freeze is how the instance is frozen between invocations.
 	Freeze Freeze
 
-	// DocumentedEnv gives the function only the system variables FC 3.0
-	// documents (FC_CUSTOM_LISTEN_PORT, not FC_SERVER_PORT) and holds
-	// Config.Env to FC's limits: 4 KB for all variables together, keys that
-	// start with a letter and hold only letters, digits and underscores,
-	// none with the reserved FC_ prefix (Configure environment variables,
+	// KindEnv gives the function FC_SERVER_PORT besides the documented
+	// FC_CUSTOM_LISTEN_PORT and holds Config.Env to no limit. Without it
+	// (the documented terms) the function gets only the system variables
+	// FC 3.0 documents and Config.Env is held to FC's limits: 4 KB for all
+	// variables together, keys that start with a letter and hold only
+	// letters, digits and underscores, none with the reserved FC_ prefix
+	// (Configure environment variables,
 	// https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables).
-	DocumentedEnv bool
+	KindEnv bool
 }
 
 // HeaderSet selects the x-fc-* headers of a custom-runtime request.
 type HeaderSet int
 
 const (
-	// HeadersKind (the default) sends FC 3.0's documented headers plus
-	// x-fc-function-deadline (epoch ms), x-fc-function-timeout,
-	// x-fc-function-type and x-fc-retry-count on every call.
-	HeadersKind HeaderSet = iota
-	// HeadersDocumented sends only the common request headers of FC 3.0's
-	// custom runtime (Context and log format,
+	// HeadersDocumented (the default) sends only the common request
+	// headers of FC 3.0's custom runtime (Context and log format,
 	// https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/context-and-log-format-1):
 	// x-fc-request-id, x-fc-access-key-id, x-fc-access-key-secret,
 	// x-fc-security-token, x-fc-function-handler, x-fc-function-memory,
@@ -51,11 +51,15 @@ const (
 	// x-fc-function-name, x-fc-service-logproject, x-fc-service-logstore
 	// and x-fc-control-path. Headers a caller passes to InvokeWithHeaders
 	// outside this set are dropped too.
-	HeadersDocumented
+	HeadersDocumented HeaderSet = iota
 	// HeadersCaptured is HeadersDocumented plus x-fc-function-deadline and
 	// x-fc-function-timeout, which a real capture shows FC sending although
 	// its table does not list them.
 	HeadersCaptured
+	// HeadersKind sends FC 3.0's documented headers plus
+	// x-fc-function-deadline (epoch ms), x-fc-function-timeout,
+	// x-fc-function-type and x-fc-retry-count on every call.
+	HeadersKind
 )
 
 // documentedHeaders are FC 3.0's common request headers (HeadersDocumented).
@@ -86,33 +90,34 @@ func (s HeaderSet) allows(k string) bool {
 type HookPolicy int
 
 const (
-	// HooksAll (the default) calls the initializer after each start, the
-	// pre-stop hook on Stop and the pre-freeze hook on PreFreeze, whether
-	// or not the function configures them, and ignores a hook the function
-	// does not implement.
-	HooksAll HookPolicy = iota
-	// HooksConfigured calls only the hooks Config.Lifecycle configures, as
-	// FC does (Lifecycle hooks for function instances,
+	// HooksConfigured (the default) calls only the hooks Config.Lifecycle
+	// configures, as FC does (Lifecycle hooks for function instances,
 	// https://alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/lifecycle-hooks-for-function-instances-6-1):
 	// the initializer (POST /initialize) after a start, before any
 	// invocation; pre-stop (GET /pre-stop) before the instance is stopped.
 	// FC 3.0 has no pre-freeze hook, so PreFreeze calls nothing. A
 	// configured hook that fails or is missing (any non-2xx answer) fails,
 	// and a failed initializer fails the start.
-	HooksConfigured
+	HooksConfigured HookPolicy = iota
+	// HooksAll calls the initializer after each start, the pre-stop hook
+	// on Stop and the pre-freeze hook on PreFreeze, whether or not the
+	// function configures them, and ignores a hook the function does not
+	// implement.
+	HooksAll
 )
 
-// Freeze makes the emulator freeze the instance between invocations, as FC
-// does: once no call is in flight the process group gets SIGSTOP, and
-// SIGCONT before the next call. Connections to the function's HTTP server
-// stay open while it is frozen, and are reused after, as FC's are, and an
-// invocation is sent once (never resent on a fresh connection): a server
-// that closes idle connections before FC does (FC requires 15 minutes or
-// more: "Process exited unexpectedly before completing request",
-// https://www.alibabacloud.com/help/doc-detail/209248.htm) fails the next
-// invocation.
+// Freeze is how the emulator freezes the instance between invocations, as
+// FC does by default: once no call is in flight the process group gets
+// SIGSTOP, and SIGCONT before the next call. Connections to the function's
+// HTTP server stay open while it is frozen, and are reused after, as FC's
+// are, and an invocation is sent once (never resent on a fresh
+// connection): a server that closes idle connections before FC does (FC
+// requires 15 minutes or more: "Process exited unexpectedly before
+// completing request", https://www.alibabacloud.com/help/doc-detail/209248.htm)
+// fails the next invocation.
 type Freeze struct {
-	Enabled bool
+	// Off never freezes the instance (the kind terms).
+	Off bool
 	// Hold keeps an instance frozen at least this long: the next call
 	// waits for it, as if FC had no invocation for it meanwhile. With a
 	// Hold longer than the function server's idle timeout, the server has
@@ -136,18 +141,22 @@ type Hook struct {
 	Timeout time.Duration
 }
 
-// StrictTerms returns FC 3.0's documented terms: documented headers only,
-// hooks only as configured, instances frozen between invocations (no
-// hold), documented environment and its limits.
-func StrictTerms() Terms {
-	return Terms{Headers: HeadersDocumented, Hooks: HooksConfigured, Freeze: Freeze{Enabled: true}, DocumentedEnv: true}
+// StrictTerms returns FC 3.0's documented terms: the zero Terms.
+func StrictTerms() Terms { return Terms{} }
+
+// KindTerms returns the emulator's former kind defaults: the deadline,
+// timeout, type and retry headers on every call, every hook called
+// whether configured or not, no freezing, FC_SERVER_PORT and no limit on
+// the environment.
+func KindTerms() Terms {
+	return Terms{Headers: HeadersKind, Hooks: HooksAll, Freeze: Freeze{Off: true}, KindEnv: true}
 }
 
 func (t Terms) validate() error {
-	if t.Headers < HeadersKind || t.Headers > HeadersCaptured {
+	if t.Headers < HeadersDocumented || t.Headers > HeadersKind {
 		return fmt.Errorf("fcemu: unknown header set %d", t.Headers)
 	}
-	if t.Hooks < HooksAll || t.Hooks > HooksConfigured {
+	if t.Hooks < HooksConfigured || t.Hooks > HooksAll {
 		return fmt.Errorf("fcemu: unknown hook policy %d", t.Hooks)
 	}
 	return nil
@@ -156,11 +165,12 @@ func (t Terms) validate() error {
 // maxEnvBytes is FC's limit on all environment variables together.
 const maxEnvBytes = 4 << 10
 
-// checkEnv holds env ("KEY=value" entries) to FC's limits on environment
+// CheckEnv holds env ("KEY=value" entries) to FC's limits on environment
 // variables: keys start with a letter and hold letters, digits and
 // underscores; FC_ is reserved; keys and values together take at most
-// 4 KB. The error names what is wrong, never a value.
-func checkEnv(env []string) error {
+// 4 KB. The error names what is wrong, never a value. Start applies it to
+// Config.Env unless the terms are kind.
+func CheckEnv(env []string) error {
 	total := 0
 	for _, kv := range env {
 		k, v, ok := strings.Cut(kv, "=")

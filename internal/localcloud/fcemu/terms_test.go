@@ -100,8 +100,8 @@ func TestStatusCode(t *testing.T) {
 	if res := invoke(t, inst, `{"op":"echo"}`); res.StatusCode != 200 {
 		t.Errorf("success: status %d", res.StatusCode)
 	}
-	// testfn answers a failure as sls2siem does today: 500 with
-	// x-fc-status 404 (FC documents 404).
+	// testfn answers a failure with 500 and x-fc-status 404: a failure too
+	// (FC documents 404, which sls2siem answers).
 	if res := invoke(t, inst, `{"op":"error","msg":"x"}`); res.Err == nil || res.StatusCode != 500 {
 		t.Errorf("failure: %v, status %d", res.Err, res.StatusCode)
 	}
@@ -165,7 +165,7 @@ func procState(t *testing.T, pid int) string {
 }
 
 func TestFreeze(t *testing.T) {
-	freeze := Terms{Freeze: Freeze{Enabled: true}}
+	freeze := Terms{} // the default
 	for _, ct := range contracts {
 		t.Run(string(ct), func(t *testing.T) {
 			inst, _ := start(t, Config{Contract: ct, Terms: freeze})
@@ -206,8 +206,7 @@ func TestFreeze(t *testing.T) {
 			}
 		})
 		t.Run(string(ct)+"/stop thaws", func(t *testing.T) {
-			inst, out := start(t, Config{Contract: ct, Terms: Terms{Freeze: Freeze{Enabled: true}, Hooks: HooksConfigured},
-				Env: []string{"TESTFN_LOG_TERM=1"}})
+			inst, out := start(t, Config{Contract: ct, Env: []string{"TESTFN_LOG_TERM=1"}})
 			invoke(t, inst, `{"op":"echo"}`)
 			if !inst.Frozen() {
 				t.Fatal("not frozen")
@@ -228,7 +227,7 @@ func TestFreeze(t *testing.T) {
 // long enough does not.
 func TestKeepAliveAcrossFreeze(t *testing.T) {
 	const hold = 400 * time.Millisecond
-	terms := Terms{Freeze: Freeze{Enabled: true, Hold: hold}}
+	terms := Terms{Freeze: Freeze{Hold: hold}}
 
 	t.Run("server closes idle connections", func(t *testing.T) {
 		inst, out := start(t, Config{Contract: ContractCustom, Terms: terms, Env: []string{"TESTFN_IDLE_TIMEOUT=100ms"}})
@@ -276,7 +275,7 @@ func TestDocumentedEnv(t *testing.T) {
 			{[]string{"lower_case_9=x"}, ""},
 		} {
 			inst, err := Start(context.Background(), Config{Contract: ContractCustom, Binary: testfn, Output: &syncBuffer{},
-				Env: tc.env, Terms: Terms{DocumentedEnv: true}})
+				Env: tc.env})
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("%.20q…: %v", tc.env, err)
@@ -292,7 +291,7 @@ func TestDocumentedEnv(t *testing.T) {
 	})
 
 	t.Run("kind has no limit", func(t *testing.T) {
-		inst, _ := start(t, Config{Contract: ContractCustom, Env: []string{big(5000)}})
+		inst, _ := start(t, Config{Contract: ContractCustom, Env: []string{big(5000)}, Terms: Terms{KindEnv: true}})
 		invoke(t, inst, `{"op":"echo"}`)
 	})
 
@@ -302,7 +301,7 @@ func TestDocumentedEnv(t *testing.T) {
 			want       []string
 		}{{false, []string{"FC_CUSTOM_LISTEN_PORT", "FC_SERVER_PORT"}}, {true, []string{"FC_CUSTOM_LISTEN_PORT"}}} {
 			port := freePortForTest(t)
-			inst, _ := start(t, Config{Contract: ContractCustom, Port: port, Terms: Terms{DocumentedEnv: tc.documented}})
+			inst, _ := start(t, Config{Contract: ContractCustom, Port: port, Terms: Terms{KindEnv: !tc.documented}})
 			var want []string
 			for _, k := range tc.want {
 				want = append(want, k+"="+strconv.Itoa(port))
@@ -323,14 +322,20 @@ func freePortForTest(t *testing.T) int {
 	return p
 }
 
-// TestStrictTerms runs a function under all of FC 3.0's documented terms
-// at once, with the hooks s.yaml would configure.
-func TestStrictTerms(t *testing.T) {
-	inst, out := start(t, Config{Contract: ContractCustom, Credentials: creds, Terms: StrictTerms(),
+// TestDefaultTermsAreStrict runs a function under the default terms, all
+// of FC 3.0's documented ones at once, with the hooks configured.
+func TestDefaultTermsAreStrict(t *testing.T) {
+	if StrictTerms() != (Terms{}) {
+		t.Fatalf("StrictTerms() = %+v, want the zero Terms", StrictTerms())
+	}
+	inst, out := start(t, Config{Contract: ContractCustom, Credentials: creds,
 		Lifecycle: Lifecycle{Initializer: &Hook{}, PreStop: &Hook{}}, Env: []string{"TESTFN_EXTRA=1"}})
 	in := infoOf(t, inst, nil)
 	if in.HasDeadline || slices.Contains(in.Headers, "x-fc-function-timeout") {
 		t.Errorf("undocumented headers under strict terms: %v", in.Headers)
+	}
+	if len(in.EnvPorts) != 1 || !strings.HasPrefix(in.EnvPorts[0], "FC_CUSTOM_LISTEN_PORT=") {
+		t.Errorf("port variables %v, want FC_CUSTOM_LISTEN_PORT alone", in.EnvPorts)
 	}
 	if !inst.Frozen() {
 		t.Error("not frozen after the invocation")
