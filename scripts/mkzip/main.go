@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "", "the zip file to write")
+	out := flag.String("o", "", "the zip `FILE` to write")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mkzip -o OUT.zip SRC=NAME[:MODE] ...")
 		flag.PrintDefaults()
