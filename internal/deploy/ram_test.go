@@ -82,7 +82,7 @@ const (
 )
 
 // TestRAMPolicies checks the least privilege of each role and that s.yaml
-// and README.md point at the files.
+// and docs/deploy.md point at the files.
 func TestRAMPolicies(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(repo, "deploy", "ram")
@@ -145,14 +145,14 @@ func TestRAMPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	syaml, readme := string(readFile(t, filepath.Join(repo, "s.yaml"))), readREADME(t)
+	syaml, readme := string(readFile(t, filepath.Join(repo, "s.yaml"))), readDoc(t, "deploy.md")
 	for _, f := range files {
 		name := filepath.Base(f)
 		if _, ok := want[name]; !ok && !strings.HasSuffix(name, "-trust.json") {
 			t.Errorf("deploy/ram/%s is not checked by this test", name)
 		}
 		if !strings.Contains(readme, "deploy/ram/"+name) {
-			t.Errorf("README.md does not mention deploy/ram/%s", name)
+			t.Errorf("docs/deploy.md does not mention deploy/ram/%s", name)
 		}
 		if strings.HasSuffix(name, "-policy.json") && !strings.Contains(syaml, name) {
 			t.Errorf("s.yaml does not mention %s", name)
