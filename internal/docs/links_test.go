@@ -204,3 +204,34 @@ func TestREADMEIsTheFrontPage(t *testing.T) {
 		}
 	}
 }
+
+// TestArchitectureNamesEveryPackage: docs/architecture.md names every
+// package of internal/ (a directory with Go files), so that a contributor
+// finds each one there.
+func TestArchitectureNamesEveryPackage(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repo, "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	dirs, err := os.ReadDir(filepath.Join(repo, "internal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		if goFiles, _ := filepath.Glob(filepath.Join(repo, "internal", d.Name(), "*.go")); len(goFiles) == 0 {
+			continue
+		}
+		n++
+		if !strings.Contains(page, "internal/"+d.Name()) {
+			t.Errorf("docs/architecture.md does not name internal/%s", d.Name())
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d packages under internal/", n)
+	}
+}
