@@ -107,7 +107,7 @@ $(NODESDK)/node_modules/.installed: $(NODESDK)/package.json $(NODESDK)/package-l
 ##       then the delivery simulator without -race (about 45 s of fresh schedules, and
 ##       the planted-bug tests, which -race makes too slow)
 test: test-deps deploy-deps nodesdk-deps lint
-	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 ./...
+	SLS2SIEM_REQUIRE_RECEIVERS=1 $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -count=1 -run 'TestSim' $(SIM_PKGS)
 
 ## sim: the delivery simulator over SEEDS fresh schedules (from SIM_FIRST, default

@@ -43,7 +43,8 @@ func TestLoadFC(t *testing.T) {
 // no region needs SLS_REGION, said at load time.
 func TestSigningNeedsARegion(t *testing.T) {
 	base := map[string]string{VarSyslogHost: "siem.example.com", VarSLSEndpoint: "http://127.0.0.1:8080", VarSLSProject: "proj",
-		VarSLSAllowedEndpoints: "127.0.0.1", VarSLSHTTPS: "false", VarShipDeadLetterLogstore: "dl"}
+		VarSLSAllowedEndpoints: "127.0.0.1:8080", VarSLSHTTPS: "false", VarShipDeadLetterLogstore: "dl",
+		VarShipDeadLetterKey: strings.Repeat("k", 32), VarShipRedriveLogstores: "audit"}
 	load := func(extra map[string]string) (Config, error) {
 		return Load(func(k string) string {
 			if v, ok := extra[k]; ok {

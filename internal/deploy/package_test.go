@@ -218,8 +218,9 @@ func TestRuntimeCommandAndPort(t *testing.T) {
 	env := deployEnv()
 	// SLS on a closed loopback port: every call fails at once, naming it.
 	port := closedPort(t)
-	env["SLS_ENDPOINT"], env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = "127.0.0.1:"+port, "127.0.0.1", "false"
+	env["SLS_ENDPOINT"], env["SLS_ALLOWED_ENDPOINTS"], env["SLS_HTTPS"] = "127.0.0.1:"+port, "127.0.0.1:"+port, "false"
 	env["SHIP_DEADLETTER_LOGSTORE"] = "sls2siem-deadletter"
+	env["SHIP_DEADLETTER_KEY"] = "deploy-test-key-0123456789abcdef0123" // 32 bytes and more, as redrive requires
 	tpl := render(t, env)
 	fns := tpl.functions(t)
 	first := fns[0].Props

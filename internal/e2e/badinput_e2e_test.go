@@ -45,7 +45,7 @@ func TestBadInputFailsLoudly(t *testing.T) {
 				want  string
 			}{
 				"malformed event": {malformed, "not valid JSON"},
-				"bogus cursor":    {c.event(0, base64.StdEncoding.EncodeToString([]byte("not-a-cursor")), end), "InvalidCursor"},
+				"bogus cursor":    {c.event(0, base64.StdEncoding.EncodeToString([]byte("not-a-cursor")), end), "its cursors are not SLS cursors"},
 				"no receiver":     {c.event(0, begin, end), "connect to syslog receiver 127.0.0.1:" + strconv.Itoa(port)},
 				"unknown shard":   {c.event(7, begin, end), "ShardNotExist"},
 			}

@@ -200,6 +200,7 @@ func TestRedriveFunctionUnderBothContracts(t *testing.T) {
 			cfg := fcemu.Config{Timeout: 30 * time.Second, Env: []string{
 				"SHIP_FUNCTION=redrive", "SYSLOG_HOST=127.0.0.1", "SYSLOG_PORT=" + strconv.Itoa(rcv.port),
 				"SLS_ENDPOINT=" + c.endpoint, "SLS_PROJECT=" + c.data.Project, "SHIP_DEADLETTER_LOGSTORE=" + dl,
+				"SHIP_DEADLETTER_KEY=" + dlKey, "SHIP_REDRIVE_LOGSTORES=" + c.data.Logstore,
 			}}
 			if contract == fcemu.ContractCustom {
 				cfg.Args = []string{"redrive", "-serve"}

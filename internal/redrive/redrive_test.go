@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -449,11 +450,11 @@ func TestRangesThatCannotExistAreInvalid(t *testing.T) {
 // of each pass.
 func TestProgressSurvivesPasses(t *testing.T) {
 	e := newEnv(t)
-	e.emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Logstore: source, Delay: 60 * time.Millisecond, Times: -1})
 	b, end := e.sourceRange(0)
 	e.append(t, deadletter.Record{State: deadletter.StateFailed, Endpoint: e.endpoint, Project: project, Logstore: source,
 		BeginCursor: b, EndCursor: end})
-	e.opts.Since, e.opts.Chunk, e.opts.RangeTime = 0, 1, 150*time.Millisecond
+	e.opts.Since, e.opts.Chunk, e.opts.RangeTime = 0, 1, 10*time.Second
+	e.opts.Now = newStepClock(3 * time.Second).Now
 	passes, shipped := 0, int64(0)
 	for ; passes < 20; passes++ {
 		res, err := Run(t.Context(), e.opts)
@@ -507,7 +508,6 @@ func TestRangesAreServedRoundRobin(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.opts.Sources = []string{source, fast}
-	e.emu.InjectFault(slsemu.Fault{Op: slsemu.OpPullLogs, Logstore: source, Delay: 60 * time.Millisecond, Times: -1})
 	var slow []deadletter.Record
 	for shard := range 2 {
 		b, end := e.sourceRange(shard)
@@ -522,9 +522,12 @@ func TestRangesAreServedRoundRobin(t *testing.T) {
 	fe, _ := e.emu.Cursor(project, fast, 0, "end")
 	e.append(t, deadletter.Record{State: deadletter.StateFailed, Endpoint: e.endpoint, Project: project, Logstore: fast,
 		BeginCursor: fb, EndCursor: fe, CursorTime: 5000})
-	e.opts.Chunk, e.opts.RangeTime = 1, 200*time.Millisecond
+	clock := newStepClock(3 * time.Second)
+	e.opts.Chunk, e.opts.RangeTime, e.opts.Now = 1, 10*time.Second, clock.Now
 	pass := func() Result {
-		ctx, cancel := context.WithTimeout(t.Context(), 2500*time.Millisecond) // room for a few slow ranges, not all
+		// Room for a few slow ranges, not all: the pass's deadline is read
+		// on the stepping clock (and lies further ahead in real time).
+		ctx, cancel := context.WithDeadline(t.Context(), clock.Peek().Add(80*time.Second))
 		defer cancel()
 		res, err := Run(ctx, e.opts)
 		if err != nil {
@@ -667,4 +670,33 @@ func TestReplayedRecordsChangeNothing(t *testing.T) {
 	if err != nil || res.Records != 3 || res.Ranges != 0 || res.Skipped != 0 {
 		t.Fatalf("pass: %+v, %v; want the replay read, signed, and nothing to ship", res, err)
 	}
+}
+
+// stepClock is the clock of the tests whose passes run out of time: it
+// advances step at every reading, from the real time it was made, so a
+// pass's time runs out after a fixed number of readings (so of chunks)
+// whatever the machine's load; and every real deadline taken from it lies
+// later in real time than the time it stands for, so that no real timeout
+// cuts a chunk short.
+type stepClock struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+func newStepClock(step time.Duration) *stepClock { return &stepClock{t: time.Now(), step: step} }
+
+// Now advances the clock and reads it.
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(c.step)
+	return c.t
+}
+
+// Peek reads the clock without advancing it.
+func (c *stepClock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
 }

@@ -449,16 +449,16 @@ func checkConsumerGroup(t *testing.T, goc *sls.Client, lc served, cr clientRepor
 	found := false
 	for _, g := range listed {
 		if g.Name == group {
-			found = g.Timeout == 30 && g.Order
+			found = g.Timeout == 3600 && g.Order
 		}
 	}
 	for _, g := range groups {
-		if g.ConsumerGroupName == group && (g.Timeout != 30 || !g.InOrder) {
-			t.Errorf("the Go SDK lists %+v after the update to timeout 30, order true", g)
+		if g.ConsumerGroupName == group && (g.Timeout != 3600 || !g.InOrder) {
+			t.Errorf("the Go SDK lists %+v after the update to timeout 3600, order true", g)
 		}
 	}
 	if !found {
-		t.Errorf("the client listed %s, without %s at timeout 30, order true", steps["list"].Value, group)
+		t.Errorf("the client listed %s, without %s at timeout 3600, order true", steps["list"].Value, group)
 	}
 
 	for _, s := range []string{"join", "hold"} {

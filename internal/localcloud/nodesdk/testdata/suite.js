@@ -362,7 +362,7 @@ async function consumerGroup(sdk, plan) {
   const steps = {};
   steps.create = await attempt(() => sdk.createGroup(project, logstore, name, 60, false).then(() => null));
   steps.createAgain = await attempt(() => sdk.createGroup(project, logstore, name, 60, false).then(() => null));
-  steps.update = await attempt(() => sdk.updateGroup(project, logstore, name, 30, true).then(() => null));
+  steps.update = await attempt(() => sdk.updateGroup(project, logstore, name, 3600, true).then(() => null));
   steps.list = await attempt(() => sdk.listGroups(project, logstore));
   steps.join = await attempt(() => sdk.heartbeat(project, logstore, name, 'c1', []));
   steps.hold = await attempt(() => sdk.heartbeat(project, logstore, name, 'c1', steps.join.ok ? steps.join.value : []));
