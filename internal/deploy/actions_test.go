@@ -261,9 +261,9 @@ func TestPoliciesGrantWhatTheCodeCalls(t *testing.T) {
 	env["SHIP_DEADLETTER_LOGSTORE"] = deadLetter
 	env["SHIP_DEADLETTER_KEY"] = "actions-test-dead-letter-key-of-more-than-32-bytes"
 	// The consumer-group function consumes until its deadline less these:
-	// a 4 s run of its 600 s timeout.
+	// a 4 s run of its 600 s timeout, then up to 8 s (the default) to stop.
 	consumerTimeout := render(t, env).byKey(t, consumerKey).Props.Timeout
-	env["SHIP_DEADLINE_MARGIN"], env["SLS_CONSUMER_STOP_TIMEOUT"] = (time.Duration(consumerTimeout)*time.Second - 6*time.Second).String(), "2s"
+	env["SHIP_DEADLINE_MARGIN"], env["SLS_CONSUMER_STOP_TIMEOUT"] = (time.Duration(consumerTimeout)*time.Second - 12*time.Second).String(), "8s"
 	tpl := render(t, env)
 	start := func(f function) *fcemu.Instance {
 		t.Helper()
