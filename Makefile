@@ -10,8 +10,8 @@ COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOBUILD   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-# Deployment (see README "Deploy"): the code zip s.yaml uploads, the layer
-# zip of the SIEM's CA and client certificate, the pinned Serverless Devs CLI.
+# Deployment (docs/deploy.md): the code zip s.yaml uploads, the layer zip of
+# the SIEM's CA and client certificate, the pinned Serverless Devs CLI.
 DIST      := dist
 PACKAGE   := $(DIST)/sls2siem.zip
 LAYER     := $(DIST)/sls2siem-layer.zip
@@ -24,13 +24,13 @@ S         ?= deploy/node_modules/.bin/s
 # Every package that has a benchmark.
 BENCH_PKGS = $(shell grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git '^func Benchmark' . | xargs -r -n1 dirname | sort -u)
 
-# The local cloud's settings (see README "Local cloud").
+# The local cloud's settings (docs/local-cloud.md).
 CONTRACT  ?= custom
 DATA      ?= testdata/logstore
 MODE      ?= trigger
 SCENARIO  ?=
 
-.PHONY: all build package layer deploy deploy-deps preview localcloud run serve test test-deps nodesdk-deps unit lint bench sim clean
+.PHONY: all build package layer deploy deploy-deps preview localcloud run serve receiver test test-deps nodesdk-deps unit lint bench sim clean
 
 all: build
 
@@ -44,7 +44,8 @@ package: build
 	$(GO) run ./scripts/mkzip -o $(PACKAGE) $(FUNCTION)=sls2siem:0755
 
 ## layer: the layer zip ($(LAYER)) of the SIEM's CA bundle (LAYER_CA) and an
-##        optional client certificate and key (LAYER_CERT, LAYER_KEY), unpacked under /opt/ssl
+##        optional client certificate and key (LAYER_CERT, LAYER_KEY), unpacked under /opt/ssl;
+##        without a CA bundle it fails, unless LAYER_CA=none says the SIEM needs none
 layer: build
 	GO=$(GO) bash layer/build.sh -bin $(FUNCTION) -ca "$(LAYER_CA)" $(if $(LAYER_CERT)$(LAYER_KEY),-cert "$(LAYER_CERT)" -key "$(LAYER_KEY)") -o $(LAYER)
 
@@ -79,10 +80,18 @@ run: build localcloud
 ##            deploy-deps installs the s CLI the s.yaml tests render with
 ## serve: the local cloud as a service (SLS emulator with the sample and an empty
 ##        dead-letter logstore on SERVE_ADDR, trigger events in bin/events) until Ctrl-C;
-##        it prints the export lines for running bin/sls2siem by hand (README "Local cloud")
+##        it prints the export lines for running bin/sls2siem by hand (docs/local-cloud.md)
 SERVE_ADDR ?= 127.0.0.1:18080
 serve: build localcloud
 	$(LOCALCLOUD) -mode serve -addr $(SERVE_ADDR) -events $(BIN)/events -data $(DATA)
+
+## receiver: a syslog receiver on RECEIVER_ADDR, TCP (lf or octet-counting framing, any
+##           number of connections) and UDP, until Ctrl-C; every message is one line of
+##           RECEIVER_OUT (truncated at start; stdout when empty)
+RECEIVER_ADDR ?= 127.0.0.1:15514
+RECEIVER_OUT  ?=
+receiver: localcloud
+	$(LOCALCLOUD) -mode receive -addr $(RECEIVER_ADDR)$(if $(RECEIVER_OUT), -out $(RECEIVER_OUT))
 
 test-deps:
 	bash scripts/install-receivers.sh

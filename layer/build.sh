@@ -11,8 +11,10 @@
 # (`sls2siem check` with exactly these variables), so a layer that packs is a
 # layer the function accepts. The zip is reproducible (scripts/mkzip).
 #
-# Usage: layer/build.sh -ca CA.pem [-cert CLIENT.pem -key CLIENT-KEY.pem] [-bin bin/sls2siem] -o OUT.zip
-# make layer runs it with LAYER_CA, LAYER_CERT, LAYER_KEY (default: layer/ssl/*.pem).
+# Usage: layer/build.sh -ca CA.pem|none [-cert CLIENT.pem -key CLIENT-KEY.pem] [-bin bin/sls2siem] -o OUT.zip
+# make layer runs it with LAYER_CA, LAYER_CERT, LAYER_KEY (default: layer/ssl/siem-ca.pem). Without
+# the CA bundle it fails; -ca none (LAYER_CA=none) packs no CA on purpose: the client certificate
+# alone, for a SIEM whose certificate a public CA signs.
 # Never commit these files: layer/.gitignore keeps *.pem, *.crt and *.key out of git.
 set -euo pipefail
 
@@ -29,24 +31,27 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$out" ] || usage
-if [ -n "$ca" ] && [ ! -f "$ca" ] && [ "$ca" != "layer/ssl/siem-ca.pem" ]; then
-	echo "layer: no CA bundle at $ca" >&2
+rm -f -- "$out" # whatever fails below, no earlier layer is left to be deployed by mistake
+if [ -z "$ca" ]; then
+	echo "layer: no CA bundle given (LAYER_CA): pass the SIEM's CA bundle (PEM), or LAYER_CA=none when a public CA signs the SIEM's certificate" >&2
 	exit 1
 fi
-if [ -z "$ca" ] || [ ! -f "$ca" ]; then
-	# Nothing to pack yet (a fresh clone): build a layer that only explains
-	# where the certificates go, and say so loudly. No certificate is invented.
-	if [ -n "$cert$key" ]; then
-		echo "layer: a client certificate needs the SIEM's CA bundle too (LAYER_CA)" >&2
-		exit 1
-	fi
+if [ "$ca" = none ]; then
+	ca=""
+elif [ ! -f "$ca" ]; then
+	echo "layer: no CA bundle at $ca: put the SIEM's CA bundle (PEM) there or pass LAYER_CA=path/to/ca.pem; LAYER_CA=none packs no CA, on purpose (the SIEM's certificate is signed by a public CA: the function trusts the system roots)" >&2
+	exit 1
+fi
+if [ -z "$ca$cert$key" ]; then
+	# LAYER_CA=none and no client certificate: nothing to trust or present.
+	# The layer only says so; the function needs none (SYSLOG_TLS_CA_FILE unset).
 	out_abs="$(realpath -m -- "$out")"
 	readme="$(mktemp)"
 	trap 'rm -f "$readme"' EXIT
-	printf '%s\n' "This layer carries no certificate yet." \
-		"Put the SIEM's CA bundle (PEM) at layer/ssl/siem-ca.pem, or run: make layer LAYER_CA=path/to/ca.pem [LAYER_CERT=client.pem LAYER_KEY=client-key.pem]" >"$readme"
+	printf '%s\n' "This layer carries no certificate: it was built with LAYER_CA=none and no client certificate." \
+		"A SIEM whose certificate a public CA signs needs no layer. To pack one: make layer LAYER_CA=path/to/ca.pem [LAYER_CERT=client.pem LAYER_KEY=client-key.pem]" >"$readme"
 	(cd "$(dirname "$0")/.." && "${GO:-go}" run ./scripts/mkzip -o "$out_abs" "$readme=ssl/README.txt:0644")
-	echo "layer: WARNING: no CA bundle given (LAYER_CA, default layer/ssl/siem-ca.pem): wrote $out with ssl/README.txt only; it adds no trust. Re-run with the SIEM's CA before you deploy a TLS receiver with a private CA." >&2
+	echo "layer: LAYER_CA=none and no client certificate: wrote $out with ssl/README.txt only (no CA, no certificate)"
 	exit 0
 fi
 if [ -n "$cert$key" ] && { [ ! -f "$cert" ] || [ ! -f "$key" ]; }; then
@@ -56,7 +61,10 @@ fi
 
 # Check with the function's own configuration parser: the CA must hold a PEM
 # certificate, the certificate and key must form a pair.
-check_env=(SYSLOG_HOST=layer-check.invalid SYSLOG_PROTOCOL=tls "SYSLOG_TLS_CA_FILE=$ca")
+check_env=(SYSLOG_HOST=layer-check.invalid SYSLOG_PROTOCOL=tls)
+if [ -n "$ca" ]; then
+	check_env+=("SYSLOG_TLS_CA_FILE=$ca")
+fi
 if [ -n "$cert" ]; then
 	check_env+=("SYSLOG_TLS_CERT_FILE=$cert" "SYSLOG_TLS_KEY_FILE=$key")
 fi
@@ -66,10 +74,14 @@ if ! env -i "PATH=$PATH" "${check_env[@]}" "$bin" check -mode trigger >&2; then
 fi
 
 abs() { realpath -m -- "$1"; }
-entries=("$(abs "$ca")=ssl/siem-ca.pem:0644")
+entries=()
+if [ -n "$ca" ]; then
+	entries+=("$(abs "$ca")=ssl/siem-ca.pem:0644")
+fi
 if [ -n "$cert" ]; then
 	entries+=("$(abs "$cert")=ssl/client.pem:0644" "$(abs "$key")=ssl/client-key.pem:0600")
 fi
 out_abs="$(abs "$out")"
 (cd "$(dirname "$0")/.." && "${GO:-go}" run ./scripts/mkzip -o "$out_abs" "${entries[@]}")
-echo "layer: wrote $out ($(wc -c <"$out") bytes): ssl/siem-ca.pem${cert:+, ssl/client.pem, ssl/client-key.pem}"
+packed="${ca:+ssl/siem-ca.pem}${cert:+${ca:+, }ssl/client.pem, ssl/client-key.pem}"
+echo "layer: wrote $out ($(wc -c <"$out") bytes): $packed"

@@ -40,7 +40,7 @@ func (c *backfillCmd) flags() *flag.FlagSet {
 	fs.StringVar(&c.project, "project", "", "project `P` of the logstore (default $SLS_PROJECT)")
 	fs.StringVar(&c.logstore, "logstore", "", "logstore `L` to ship (default $SLS_LOGSTORE)")
 	fs.StringVar(&c.from, "from", "", "start of the receive-time window, included: `T` is now, a time ago (-2h, -7d), a date (2024-05-06), RFC 3339 (2024-05-06T07:00:00Z) or unix seconds; required")
-	fs.StringVar(&c.to, "to", "", "end of the receive-time window, excluded (as -from); required")
+	fs.StringVar(&c.to, "to", "", "end `T` of the receive-time window, excluded (as -from); required")
 	fs.StringVar(&c.shards, "shards", "", "comma-separated shard ids `LIST` (default: every shard)")
 	fs.StringVar(&c.state, "state", "", "state `FILE`: makes the backfill resumable (created when missing, resumed when present)")
 	fs.IntVar(&c.parallel, "parallel", 4, "shards shipped at a time, `N` from 1 to 64")

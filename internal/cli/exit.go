@@ -9,7 +9,7 @@ import (
 	"sls2siem/internal/config"
 )
 
-// The exit statuses of every command: the one table (README "Commands"
+// The exit statuses of every command: the one table (docs/commands.md
 // has the same).
 const (
 	// ExitOK: success.

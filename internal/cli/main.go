@@ -153,7 +153,7 @@ Commands:
 Without a command, under Function Compute: the function SHIP_FUNCTION names (ship: as
 serve; redrive: as redrive -serve), under the go1 runtime when FC_RUNTIME_API is set,
 else the custom runtime. "sls2siem <command> -h" describes a command.
-The configuration comes from environment variables (README "Configuration");
+The configuration comes from environment variables (docs/configuration.md);
 "sls2siem check" validates them.
 
 ` + exitTable)

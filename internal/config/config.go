@@ -6,8 +6,8 @@
 // Load maps variables onto the structs that own their rules and defaults
 // (format.Options, transport.Config, each with a Validate method) and
 // reports every problem at once, each naming the variable, its value
-// (quoted safely, a secret never shown) and what is accepted. README's
-// configuration table and s.yaml's environment lists are checked against
+// (quoted safely, a secret never shown) and what is accepted. The tables of
+// docs/configuration.md and s.yaml's environment lists are checked against
 // Vars by tests.
 package config
 

@@ -16,8 +16,9 @@ const (
 	deadLetter     = UseTrigger | UseShip | UseRedrive | UseRedriveFC
 )
 
-// Vars declares every variable sls2siem reads, in the order of README's
-// configuration table (the variables Function Compute sets last).
+// Vars declares every variable sls2siem reads, in the order of the table
+// of docs/configuration.md (the variables Function Compute sets last, named
+// there in prose), whose "Which command reads what" table they generate.
 var Vars = []Var{
 	{Name: VarSyslogHost, Shown: "(required)", Uses: UseShipping, Required: UseShipping, parse: hostName,
 		Doc: "host name or IP address of the syslog receiver, without a port"},

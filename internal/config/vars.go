@@ -169,7 +169,7 @@ type Var struct {
 	// Default is the value that applies when the variable is unset (""
 	// for none, or when it is computed: then Shown says what it is).
 	Default string
-	// Shown is the default as README's configuration table gives it,
+	// Shown is the default as docs/configuration.md's table gives it,
 	// when it is not Default itself.
 	Shown string
 	// Uses read the variable; Required must set it.

@@ -63,28 +63,41 @@ func TestUsesReadWhatTheyDeclare(t *testing.T) {
 	}
 }
 
-// TestREADMEDocumentsTheDeclarations: README's configuration table has one
-// row per variable, with the declared default; the variables FC sets are
-// named in its prose instead.
-func TestREADMEDocumentsTheDeclarations(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestConfigurationPageDocumentsTheDeclarations: docs/configuration.md's
+// table has one row per variable, in the order of Vars, with the declared
+// default; the variables FC sets are named in its prose instead.
+func TestConfigurationPageDocumentsTheDeclarations(t *testing.T) {
+	page, err := os.ReadFile(configurationPage)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The table of variables, without the generated one below it.
+	readme, _, _ := strings.Cut(string(page), "\n## Which command reads what\n")
 	rows := map[string]string{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\| ([^|]*(?:\\\\\\|[^|]*)*)\\|").FindAllStringSubmatch(string(readme), -1) {
+	var order []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\| ([^|]*(?:\\\\\\|[^|]*)*)\\|").FindAllStringSubmatch(readme, -1) {
 		rows[m[1]] = strings.TrimSpace(m[2])
+		order = append(order, m[1])
+	}
+	var declared []string
+	for _, v := range Vars {
+		if !v.ByFC {
+			declared = append(declared, v.Name)
+		}
+	}
+	if !slices.Equal(order, declared) {
+		t.Errorf("docs/configuration.md's table lists\n%v\nVars declares, in this order,\n%v", order, declared)
 	}
 	for _, v := range Vars {
 		cell, ok := rows[v.Name]
 		switch {
 		case v.ByFC:
-			if ok || !strings.Contains(string(readme), "`"+v.Name+"`") {
-				t.Errorf("README.md: %s, set by FC, should be named in prose, not in the table", v.Name)
+			if ok || !strings.Contains(readme, "`"+v.Name+"`") {
+				t.Errorf("docs/configuration.md: %s, set by FC, should be named in prose, not in the table", v.Name)
 			}
 			continue
 		case !ok:
-			t.Errorf("README.md's configuration table has no row for %s", v.Name)
+			t.Errorf("docs/configuration.md's table has no row for %s", v.Name)
 			continue
 		}
 		want := v.Shown
@@ -92,13 +105,13 @@ func TestREADMEDocumentsTheDeclarations(t *testing.T) {
 			want = "`" + v.Default + "`"
 		}
 		if cell != want {
-			t.Errorf("README.md: the default of %s is %q, declared %q", v.Name, cell, want)
+			t.Errorf("docs/configuration.md: the default of %s is %q, declared %q", v.Name, cell, want)
 		}
 		delete(rows, v.Name)
 	}
 	for name := range rows {
 		if strings.HasPrefix(name, "SYSLOG_") || strings.HasPrefix(name, "SLS_") || strings.HasPrefix(name, "SHIP_") {
-			t.Errorf("README.md's configuration table has a row for %s, which is not declared", name)
+			t.Errorf("docs/configuration.md's table has a row for %s, which is not declared", name)
 		}
 	}
 }

@@ -4,8 +4,8 @@
 // every variable the code reads through from the environment, and start the
 // binary that `make package` puts in the zip with the runtime, command and
 // port the binary serves; the RAM policies in deploy/ram, the layer recipe in
-// layer/ and the README's Deploy and Troubleshooting sections must agree with
-// the code.
+// layer/ and the pages docs/deploy.md and docs/operating.md (Troubleshooting)
+// must agree with the code.
 //
 // Its benchmark measures the cold start of the packaged binary under the FC
 // emulator, for both runtime contracts.

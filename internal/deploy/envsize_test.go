@@ -83,7 +83,7 @@ func newRSAPKI(t *testing.T, dir string) rsaPKI {
 }
 
 // TestInlinePEMsNeedALayer: RSA certificates as PEM text in the
-// environment (SYSLOG_TLS_CA, _CERT, _KEY, which README offers) push a
+// environment (SYSLOG_TLS_CA, _CERT, _KEY, which docs/configuration.md offers) push a
 // function's environment over FC's 4 KB: s.yaml renders it, the FC
 // emulator refuses to start it as FC refuses the deployment, and
 // `sls2siem check` says so before deploying, naming the layer variables.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,7 +86,7 @@ func makeLayer(t *testing.T, dir, ca, cert, key string) (string, string, error) 
 
 // TestLayer packs a CA bundle and a client certificate and key with
 // `make layer`, checks the zip's entries and modes, that it is
-// reproducible, and that the function accepts the files where README and
+// reproducible, and that the function accepts the files where docs/deploy.md and
 // deploy/example.env say the layer puts them.
 func TestLayer(t *testing.T) {
 	t.Parallel()
@@ -153,13 +154,13 @@ func TestLayer(t *testing.T) {
 	}
 	env := []string{"PATH=" + os.Getenv("PATH"), "SYSLOG_HOST=siem.example.com", "SYSLOG_PROTOCOL=tls"}
 	example := string(readFile(t, filepath.Join(repo, "deploy", "example.env")))
-	readme := readREADME(t)
+	readme := readDoc(t, "deploy.md")
 	for _, v := range []string{"SYSLOG_TLS_CA_FILE=/opt/ssl/siem-ca.pem", "SYSLOG_TLS_CERT_FILE=/opt/ssl/client.pem", "SYSLOG_TLS_KEY_FILE=/opt/ssl/client-key.pem"} {
 		if !strings.Contains(example, v) {
 			t.Errorf("deploy/example.env does not show %s", v)
 		}
 		if !strings.Contains(readme, v) {
-			t.Errorf("README.md does not show %s", v)
+			t.Errorf("docs/deploy.md does not show %s", v)
 		}
 		env = append(env, strings.Replace(v, "/opt", opt, 1))
 	}
@@ -183,12 +184,21 @@ func TestLayerRejectsBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name, ca, cert, key, want string
 	}{
-		{"no CA", filepath.Join(dir, "missing.pem"), "", "", "no CA bundle"},
+		{"no CA", filepath.Join(dir, "missing.pem"), "", "", "LAYER_CA=none"},
+		{"CA unset", "", "", "", "no CA bundle given"},
 		{"CA not PEM", notPEM, "", "", "SYSLOG_TLS_CA_FILE"},
 		{"key of another certificate", ca, cert, otherKey, "SYSLOG_TLS_CERT_FILE"},
 		{"certificate without key", ca, cert, "", "needs both files"},
 	} {
-		zipPath, out, err := makeLayer(t, filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")), c.ca, c.cert, c.key)
+		// A layer of an earlier run must not stay behind to be deployed.
+		sub := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+		if err := os.MkdirAll(filepath.Join(sub, "dist"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, "dist", "sls2siem-layer.zip"), []byte("an earlier layer"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		zipPath, out, err := makeLayer(t, sub, c.ca, c.cert, c.key)
 		if err == nil {
 			t.Errorf("%s: make layer succeeded:\n%s", c.name, out)
 		} else if !strings.Contains(out, c.want) {
@@ -201,6 +211,62 @@ func TestLayerRejectsBadInput(t *testing.T) {
 			checkNoKey(t, out, c.key)
 		}
 	}
+}
+
+// TestLayerWithoutCA: LAYER_CA=none says on purpose that the SIEM needs no
+// CA bundle (a public CA signs its certificate): make layer then packs the
+// client certificate and key alone, which the function accepts, or, with
+// neither, a layer that only says it carries nothing.
+func TestLayerWithoutCA(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, cert, key, _ := testPKI(t, dir)
+
+	zipPath, out, err := makeLayer(t, filepath.Join(dir, "client"), "none", cert, key)
+	if err != nil {
+		t.Fatalf("make layer LAYER_CA=none with a client certificate: %v\n%s", err, out)
+	}
+	checkNoKey(t, out, key)
+	if got, want := zipNames(t, zipPath), []string{"ssl/", "ssl/client-key.pem", "ssl/client.pem"}; !slices.Equal(got, want) {
+		t.Errorf("the layer holds %v, want %v", got, want)
+	}
+	opt := filepath.Join(dir, "opt")
+	if err := unzip(zipPath, opt); err != nil {
+		t.Fatal(err)
+	}
+	check := exec.Command(packaged(t).Binary(), "check")
+	check.Env = []string{"PATH=" + os.Getenv("PATH"), "SYSLOG_HOST=siem.example.com", "SYSLOG_PROTOCOL=tls",
+		"SYSLOG_TLS_CERT_FILE=" + filepath.Join(opt, "ssl", "client.pem"), "SYSLOG_TLS_KEY_FILE=" + filepath.Join(opt, "ssl", "client-key.pem")}
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Errorf("sls2siem check with the layer's client certificate: %v\n%s", err, b)
+	}
+
+	zipPath, out, err = makeLayer(t, filepath.Join(dir, "nothing"), "none", "", "")
+	if err != nil {
+		t.Fatalf("make layer LAYER_CA=none: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "LAYER_CA=none") {
+		t.Errorf("make layer LAYER_CA=none does not say what it packed:\n%s", out)
+	}
+	if got, want := zipNames(t, zipPath), []string{"ssl/", "ssl/README.txt"}; !slices.Equal(got, want) {
+		t.Errorf("the layer holds %v, want %v", got, want)
+	}
+}
+
+// zipNames returns the sorted entry names of a zip.
+func zipNames(t *testing.T, path string) []string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // checkNoKey fails when out holds a line of the PEM key in file key.

@@ -140,6 +140,8 @@ func deployEnv() map[string]string {
 		"SLS2SIEM_LOGSTORE":          "audit",
 		"SLS2SIEM_FUNCTION_ROLE_ARN": "acs:ram::1234567890123456:role/sls2siem-function",
 		"SLS2SIEM_TRIGGER_ROLE_ARN":  "acs:ram::1234567890123456:role/sls2siem-trigger",
+		"SLS2SIEM_CONSUMER_ROLE_ARN": "acs:ram::1234567890123456:role/sls2siem-consumer",
+		"SLS2SIEM_REDRIVE_ROLE_ARN":  "acs:ram::1234567890123456:role/sls2siem-redrive",
 	}
 }
 

@@ -478,7 +478,7 @@ func TestConsumerGroupFailover(t *testing.T) {
 // rsyslog is stopped between two bursts of logs, with everything before
 // delivered: stopped mid-stream, rsyslog drops what its TCP stack had
 // already acknowledged but it had not yet read, which no plain syslog
-// sender can tell from delivered data (see README, delivery guarantees).
+// sender can tell from delivered data (see docs/delivery.md).
 func TestConsumerGroupReceiverDown(t *testing.T) {
 	rs := startRsyslog(t)
 	c := cgNewCloud(t)

@@ -664,7 +664,7 @@ func checkOracle(pc parityConfig, store *sample.Logstore, f []byte, w wireMsg, l
 		return err
 	}
 	_ = msg
-	// Header fields: the full rule, or when cut a shorter one (README:
+	// Header fields: the full rule, or when cut a shorter one (docs/messages.md:
 	// 64/48/32/32, then 16 characters).
 	type hf struct {
 		name, got, key, constant string

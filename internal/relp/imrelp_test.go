@@ -249,7 +249,7 @@ func TestImrelpTLS(t *testing.T) {
 		// librelp 1.11.0's GnuTLS driver does not verify the chain in
 		// certvalid mode (fixed upstream after 1.13, commit e616484):
 		// a certificate from any CA is accepted. This case documents it;
-		// when it fails, librelp was fixed: update the README.
+		// when it fails, librelp was fixed: update docs/delivery.md.
 		{"gnutls/certvalid/untrusted CA accepted", "", "certvalid", nil, foreign, true},
 		{"gnutls/certvalid/no certificate", "", "certvalid", nil, none, false},
 		{"openssl/name/permitted", "openssl", "name", []string{"client.example"}, permitted, true},

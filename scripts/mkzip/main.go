@@ -12,7 +12,7 @@
 // directories get their own entries (mode 0755), and every timestamp is
 // fixed (SOURCE_DATE_EPOCH, or 1980-01-01 00:00:00 UTC without it).
 //
-// make package and make layer use it; see README "Deploy".
+// make package and make layer use it; see docs/deploy.md.
 package main
 
 import (
@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "", "the zip file to write")
+	out := flag.String("o", "", "the zip `FILE` to write")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: mkzip -o OUT.zip SRC=NAME[:MODE] ...")
 		flag.PrintDefaults()

@@ -16,7 +16,7 @@ import (
 //     expired one).
 //   - PullLogs and GetCursorTime with the cursor of an expired group
 //     answer 400 InvalidCursor (the code the SDK's consumer and the
-//     README's troubleshooting table know for "the data left the
+//     troubleshooting table of docs/operating.md know for "the data left the
 //     logstore"), never a silent jump forward: a reader can always tell
 //     that logs of its range are gone. Cursors below the shard's first
 //     ever cursor are still moved to the beginning, as before.

@@ -8,7 +8,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,22 +25,76 @@ import (
 	"sls2siem/internal/localcloud/fcemu"
 )
 
+// options are localcloud's flags.
+type options struct {
+	function, contract, data, mode, addr, events, scenario, out string
+	interval, timeout                                           time.Duration
+	retries, concurrency, consumers                             int
+	quiet, verbose                                              bool
+}
+
+// usage heads the -h output; flag.PrintDefaults follows it.
+const usage = `Usage: localcloud [flags]
+
+The local cloud of sls2siem (docs/local-cloud.md). -mode says what it runs:
+  trigger  ships the sample logstore through the built function under the FC
+           emulator, invoked by the SLS-trigger simulator (make run)
+  consume  sls2siem consume daemons (-consumers) share the sample as a consumer group
+           (make run MODE=consume)
+  serve    the SLS emulator alone, with the sample and an empty dead-letter
+           logstore, for running sls2siem by hand, until SIGINT or SIGTERM (make serve)
+  receive  a syslog receiver on tcp and udp that writes every message as a line
+           (-out), until SIGINT or SIGTERM (make receiver)
+
+Flags:
+`
+
+// parseFlags parses args; -h prints the usage to out and answers
+// flag.ErrHelp.
+func parseFlags(args []string, out io.Writer) (*options, error) {
+	var o options
+	fs := flag.NewFlagSet("localcloud", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.function, "function", "bin/sls2siem", "the built function binary `FILE`")
+	fs.StringVar(&o.contract, "contract", "custom", "FC `CONTRACT`: custom (FC 3.0 custom runtime) or go1")
+	fs.StringVar(&o.data, "data", "testdata/logstore", "the sample logstore `DIR`")
+	fs.DurationVar(&o.interval, "interval", 500*time.Millisecond, "the trigger interval `D`")
+	fs.IntVar(&o.retries, "max-retry", 3, "the trigger's maxRetryTime: `N` retries of a failed range")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "the function timeout `D`")
+	fs.IntVar(&o.concurrency, "concurrency", 2, "the instance concurrency: `N` invocations at once")
+	fs.BoolVar(&o.quiet, "quiet", false, "do not print the received messages")
+	fs.BoolVar(&o.verbose, "v", false, "print the function's own log lines")
+	fs.StringVar(&o.mode, "mode", "trigger", "what to run, `MODE` trigger, consume, serve or receive (above)")
+	fs.IntVar(&o.consumers, "consumers", 2, "consume mode: `N` sls2siem consume daemons")
+	fs.StringVar(&o.addr, "addr", "", "serve and receive modes: listen on `HOST:PORT` (default 127.0.0.1:18080 for serve, "+localcloud.DefaultReceiveAddr+" for receive)")
+	fs.StringVar(&o.events, "events", "bin/events", "serve mode: `DIR` for one trigger event per shard")
+	fs.StringVar(&o.out, "out", "", "receive mode: write the messages to `FILE`, one per line, truncated at start (default: stdout)")
+	fs.StringVar(&o.scenario, "scenario", "", "trigger mode: run the scenario `NAME` instead of shipping the sample: outage (the embedded receiver refuses connections past the trigger's retries, the ranges are dead-lettered, the receiver comes back and sls2siem redrive ships them; exit 1 when a log is lost)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(out, "localcloud: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return nil, errors.New("usage")
+	}
+	return &o, nil
+}
+
 func main() {
-	function := flag.String("function", "bin/sls2siem", "the built function binary")
-	contract := flag.String("contract", "custom", "FC contract: custom (FC 3.0 custom runtime) or go1")
-	data := flag.String("data", "testdata/logstore", "the sample logstore directory")
-	interval := flag.Duration("interval", 500*time.Millisecond, "the trigger interval")
-	retries := flag.Int("max-retry", 3, "the trigger's maxRetryTime")
-	timeout := flag.Duration("timeout", 60*time.Second, "the function timeout")
-	concurrency := flag.Int("concurrency", 2, "the instance concurrency")
-	quiet := flag.Bool("quiet", false, "do not print the received messages")
-	verbose := flag.Bool("v", false, "print the function's own log lines")
-	mode := flag.String("mode", "trigger", "trigger (FC function driven by the SLS trigger), consume (consumer-group daemons) or serve (the SLS emulator only, until SIGINT or SIGTERM)")
-	consumers := flag.Int("consumers", 2, "consume mode: the number of `sls2siem consume` daemons")
-	addr := flag.String("addr", "127.0.0.1:18080", "serve mode: where the SLS emulator listens")
-	events := flag.String("events", "bin/events", "serve mode: directory for one trigger event per shard")
-	scenario := flag.String("scenario", "", "trigger mode: \"\" ships the sample; outage: the embedded receiver refuses connections past the trigger's retries, the ranges are dead-lettered, the receiver comes back and `sls2siem redrive` ships them (exit 1 when a log is lost)")
-	flag.Parse()
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		os.Exit(2)
+	}
+	function, contract, data, interval, retries, timeout, concurrency := &o.function, &o.contract, &o.data, &o.interval, &o.retries, &o.timeout, &o.concurrency
+	quiet, verbose, mode, consumers, events, scenario := &o.quiet, &o.verbose, &o.mode, &o.consumers, &o.events, &o.scenario
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,15 +127,18 @@ func main() {
 			os.Exit(2)
 		}
 	case "serve":
-		if err := localcloud.Serve(ctx, localcloud.ServeOptions{DataDir: *data, Addr: *addr, EventsDir: *events, Out: os.Stdout}); err != nil {
+		addr := cmp.Or(o.addr, "127.0.0.1:18080")
+		if err := localcloud.Serve(ctx, localcloud.ServeOptions{DataDir: *data, Addr: addr, EventsDir: *events, Out: os.Stdout}); err != nil {
 			fmt.Fprintln(os.Stderr, "localcloud:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "receive":
+		os.Exit(runReceive(ctx, cmp.Or(o.addr, localcloud.DefaultReceiveAddr), o.out))
 	case "consume":
 		os.Exit(runConsume(ctx, *function, *data, env, *consumers, messages, fnLog))
 	default:
-		fmt.Fprintf(os.Stderr, "localcloud: -mode %q: want trigger, consume or serve\n", *mode)
+		fmt.Fprintf(os.Stderr, "localcloud: -mode %q: want trigger, consume, serve or receive\n", *mode)
 		os.Exit(2)
 	}
 	res, err := localcloud.Run(ctx, localcloud.Options{
@@ -117,6 +176,26 @@ func main() {
 		fmt.Fprintf(os.Stderr, "localcloud: the receiver got %d messages, want %d\n", res.Received, res.Logs)
 		os.Exit(1)
 	}
+}
+
+// runReceive serves the embedded receiver on addr, writing the messages
+// to the file out (stdout when empty), until ctx is done.
+func runReceive(ctx context.Context, addr, out string) int {
+	w := io.Writer(os.Stdout)
+	if out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "localcloud:", err)
+			return 1
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := localcloud.Receive(ctx, localcloud.ReceiveOptions{Addr: addr, Out: w, Log: os.Stderr}); err != nil {
+		fmt.Fprintln(os.Stderr, "localcloud:", err)
+		return 1
+	}
+	return 0
 }
 
 // runOutage runs the outage scenario and prints its summary line; it

@@ -15,10 +15,10 @@ import (
 )
 
 func main() {
-	seed := flag.Int64("seed", sample.DefaultSeed, "generator seed")
-	shards := flag.Int("shards", sample.DefaultShards, "number of shards")
-	groups := flag.Int("groups", sample.DefaultGroupsPerShard, "log groups per shard")
-	out := flag.String("out", "testdata/logstore", "output directory")
+	seed := flag.Int64("seed", sample.DefaultSeed, "generator `SEED`")
+	shards := flag.Int("shards", sample.DefaultShards, "`N` shards")
+	groups := flag.Int("groups", sample.DefaultGroupsPerShard, "`N` log groups per shard")
+	out := flag.String("out", "testdata/logstore", "output `DIR`")
 	flag.Parse()
 	if err := run(*seed, *shards, *groups, *out); err != nil {
 		slog.Error("gen failed", "err", err)

@@ -8,24 +8,24 @@ import (
 	"testing"
 )
 
-// TestREADMECheckSession runs the session README's `sls2siem check`
+// TestCheckSession runs the session docs/commands.md's `sls2siem check`
 // section shows and compares what it prints: the docs are a spec.
-func TestREADMECheckSession(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+func TestCheckSession(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/commands.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(readme), "\n### `sls2siem check`\n")
+	_, sec, ok := strings.Cut(string(readme), "\n## `sls2siem check`\n")
 	_, block, ok2 := strings.Cut(sec, "\n```\n")
 	block, _, ok3 := strings.Cut(block, "\n```\n")
 	if !ok || !ok2 || !ok3 {
-		t.Fatal("README.md has no session in its `sls2siem check` section")
+		t.Fatal("docs/commands.md has no session in its `sls2siem check` section")
 	}
 	code, ran := -1, 0
 	var want []string
 	flush := func(got string) {
 		if g := strings.TrimSpace(got); g != strings.TrimSpace(strings.Join(want, "\n")) {
-			t.Errorf("README shows:\n%s\nsls2siem prints:\n%s", strings.Join(want, "\n"), g)
+			t.Errorf("docs/commands.md shows:\n%s\nsls2siem prints:\n%s", strings.Join(want, "\n"), g)
 		}
 	}
 	var got string
@@ -52,7 +52,7 @@ func TestREADMECheckSession(t *testing.T) {
 			fields = fields[1:]
 		}
 		if len(fields) == 0 || fields[0] != "sls2siem" {
-			t.Fatalf("README session line %q does not run sls2siem", line)
+			t.Fatalf("docs/commands.md session line %q does not run sls2siem", line)
 		}
 		var out bytes.Buffer
 		code = Main(t.Context(), fields[1:], Env{Getenv: func(k string) string { return env[k] },

@@ -9,13 +9,13 @@ import (
 	"testing"
 )
 
-// section returns the README text from the heading line to the next heading
-// of the same or a higher level.
+// section returns the text of a page from the heading line to the next
+// heading of the same or a higher level.
 func section(t *testing.T, readme, heading string) string {
 	t.Helper()
 	i := strings.Index(readme, "\n"+heading+"\n")
 	if i < 0 {
-		t.Fatalf("README.md has no %q section", heading)
+		t.Fatalf("the page has no %q section", heading)
 	}
 	rest := readme[i+len(heading)+2:]
 	level := strings.Repeat("#", strings.Index(heading, " "))
@@ -57,12 +57,13 @@ func goSources(t *testing.T) string {
 	return b.String()
 }
 
-// TestTroubleshootingMatchesTheCode fails when the Troubleshooting table
-// quotes error text that no Go source produces any more: each backquoted
-// fragment of the first column of "When running" must be in the code.
+// TestTroubleshootingMatchesTheCode fails when docs/operating.md's
+// Troubleshooting table quotes error text that no Go source produces any
+// more: each backquoted fragment of the first column of "When running" must
+// be in the code.
 func TestTroubleshootingMatchesTheCode(t *testing.T) {
 	t.Parallel()
-	running := section(t, section(t, readREADME(t), "## Troubleshooting"), "### When running")
+	running := section(t, section(t, readDoc(t, "operating.md"), "## Troubleshooting"), "### When running")
 	src := goSources(t)
 	code := regexp.MustCompile("`([^`]+)`")
 	rows := 0
@@ -87,24 +88,24 @@ func TestTroubleshootingMatchesTheCode(t *testing.T) {
 	}
 }
 
-// TestREADMEDeploySection checks that the Deploy section covers what an
-// operator needs and that its go1 snippet names the binary of the zip.
-func TestREADMEDeploySection(t *testing.T) {
+// TestDeployPage checks that docs/deploy.md covers what an operator needs
+// and that its go1 snippet names the binary of the zip.
+func TestDeployPage(t *testing.T) {
 	t.Parallel()
-	deploy := section(t, readREADME(t), "## Deploy")
-	for _, h := range []string{"### Prerequisites", "### Steps", "### Checking that the SIEM receives",
-		"### Reading the function's logs", "### The go1 runtime", "### Layers: the SIEM's CA and a client certificate", "### RAM"} {
+	deploy := readDoc(t, "deploy.md")
+	for _, h := range []string{"## Prerequisites", "## Steps", "## Checking that the SIEM receives",
+		"## Reading the function's logs", "## The go1 runtime", "## Layers: the SIEM's CA and a client certificate", "## RAM"} {
 		if !strings.Contains(deploy, "\n"+h+"\n") {
-			t.Errorf("README.md's Deploy section has no %q", h)
+			t.Errorf("docs/deploy.md has no %q", h)
 		}
 	}
 	for _, s := range []string{"s deploy", "make deploy", "make preview", "s sls2siem logs --tail", "make layer", "deploy/example.env"} {
 		if !strings.Contains(deploy, s) {
-			t.Errorf("README.md's Deploy section does not mention %s", s)
+			t.Errorf("docs/deploy.md does not mention %s", s)
 		}
 	}
-	go1 := section(t, deploy, "### The go1 runtime")
+	go1 := section(t, deploy, "## The go1 runtime")
 	if entry := packaged(t).Entry; !strings.Contains(go1, "runtime: go1") || !strings.Contains(go1, "handler: "+entry) {
-		t.Errorf("README.md's go1 snippet must set runtime: go1 and handler: %s", entry)
+		t.Errorf("docs/deploy.md's go1 snippet must set runtime: go1 and handler: %s", entry)
 	}
 }
