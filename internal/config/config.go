@@ -14,6 +14,7 @@ package config
 import (
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"sls2siem/internal/format"
@@ -188,8 +189,19 @@ func hostname() string {
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
 	t := s.Transport
-	return slog.GroupValue(
-		slog.String("syslogAddress", t.Address),
+	address := t.Address
+	var several []slog.Attr
+	if len(s.Receivers) > 1 {
+		addrs := make([]string, len(s.Receivers))
+		for i, r := range s.Receivers {
+			addrs[i] = r.Address
+		}
+		address = strings.Join(addrs, ",")
+		several = []slog.Attr{slog.String("balance", string(s.Balance)), slog.Int("failbackProbes", s.FailbackProbes),
+			slog.String("probeInterval", s.ProbeInterval.String())}
+	}
+	return slog.GroupValue(append([]slog.Attr{
+		slog.String("syslogAddress", address)}, append(several,
 		slog.String("protocol", t.Network),
 		slog.String("framing", t.Framing),
 		slog.Int("relpWindow", t.RELPWindow),
@@ -206,5 +218,5 @@ func (c Config) LogValue() slog.Value {
 		slog.String("deadlineMargin", c.DeadlineMargin.String()),
 		slog.String("logLevel", c.LogLevel),
 		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
-	)
+	)...)...)
 }
