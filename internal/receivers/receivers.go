@@ -155,6 +155,13 @@ func New(cfgs []transport.Config, opts Options) *Set {
 	return s
 }
 
+// probeKey marks the context of a health probe.
+type probeKey struct{}
+
+// IsProbe reports whether ctx is a health probe's: a transport.Config.Dial
+// hook (the delivery simulator's network) can tell probes from deliveries.
+func IsProbe(ctx context.Context) bool { return ctx.Value(probeKey{}) != nil }
+
 // dialProbe connects as shipping would (TCP, TLS handshake, RELP open) and
 // closes the connection without sending anything.
 func dialProbe(ctx context.Context, cfg *transport.Config) error {
@@ -330,7 +337,7 @@ func (s *Set) startProber() {
 // none is down or the set is closed.
 func (s *Set) probeLoop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), probeKey{}, true))
 	defer cancel()
 	go func() {
 		select {

@@ -365,6 +365,9 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 		if err != nil {
 			return fmt.Errorf("%w (%s: %v)", cause, s.retryBudget(), err)
 		}
+		if plantSwitchSkipsUnconfirmed && route.Current().Name() != from {
+			resume, n = cursor, 0
+		}
 		if route.TooManySwitches() {
 			return fmt.Errorf("%w (the range switched receivers %d times, more than %d receivers × max(%s, 1) = %d: %w)",
 				cause, route.Switches(), s.set.Len(), config.VarSyslogMaxRetries, s.set.MaxSwitches(), receivers.ErrTooManySwitches)
@@ -437,6 +440,10 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 		}
 		if confirm() {
 			route.Progress()
+		}
+		if plantReceiverPerBatch && s.set.Len() > 1 {
+			sess.Release()
+			sess.route = s.set.NewRoute()
 		}
 	}
 	sess.Release()
