@@ -259,7 +259,7 @@ func (s *Set) markDown(r *Receiver, kind transport.Kind) {
 	}
 	r.backoff = s.opts.ProbeInterval
 	r.nextProbe = time.Now().Add(r.backoff)
-	s.log.Warn("syslog receiver down: the other receivers take its logs until it answers health probes",
+	s.log.Warn("syslog receiver down: skipped while another is up, until it answers health probes",
 		"receiver", r.name, "kind", string(kind), "probeIn", r.backoff.String(), "probesNeeded", s.opts.FailbackProbes)
 	s.startProber()
 }

@@ -20,6 +20,9 @@ type Route struct {
 	set      *Set
 	cur      *Receiver
 	failed   []bool // by receiver index, since the last progress
+	// switches counts the changes of the receiver used (Use): the
+	// receiver last used, and how many times it changed.
+	lastUsed *Receiver
 	switches int
 	// The account (Settle): logs confirmed per receiver (by index), the
 	// receivers in the order first used, what was settled so far, and
@@ -53,9 +56,13 @@ func (rt *Route) Current() *Receiver {
 }
 
 // Use is Current, for a delivery: the receiver counts as used (Usage
-// lists it).
+// lists it), and as a switch when it is not the one used last.
 func (rt *Route) Use() *Receiver {
 	r := rt.Current()
+	if rt.lastUsed != nil && rt.lastUsed != r {
+		rt.switches++
+	}
+	rt.lastUsed = r
 	rt.use(r)
 	return r
 }
@@ -100,11 +107,7 @@ func (rt *Route) Failed(kind transport.Kind) (switchedToHealthy bool) {
 // moveTo makes next the route's receiver; afterFailure says whether what
 // the route writes there next may have been written to the other.
 func (rt *Route) moveTo(next *Receiver, afterFailure bool) {
-	rt.switchedIn = false
-	if next != rt.cur {
-		rt.switches++
-		rt.switchedIn = afterFailure
-	}
+	rt.switchedIn = next != rt.cur && afterFailure
 	rt.cur = next
 }
 
@@ -162,12 +165,19 @@ func (s *Set) firstUp(start int) *Receiver {
 	return nil
 }
 
-// Switches counts the route's switches from one receiver to another.
+// Switches counts the route's switches from one receiver to another (the
+// receiver it delivered to changed).
 func (rt *Route) Switches() int { return rt.switches }
 
-// TooManySwitches reports whether the route switched more than the set's
-// MaxSwitches times.
-func (rt *Route) TooManySwitches() bool { return rt.switches > rt.set.MaxSwitches() }
+// TooManySwitches reports whether the route's next delivery would make it
+// switch more than the set's MaxSwitches times.
+func (rt *Route) TooManySwitches() bool {
+	next := rt.switches
+	if rt.lastUsed != nil && rt.cur != rt.lastUsed {
+		next++
+	}
+	return next > rt.set.MaxSwitches()
+}
 
 // Settle attributes what the range confirmed since the last call to the
 // route's receiver: logs and resent are the range's totals so far (the

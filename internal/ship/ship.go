@@ -369,7 +369,7 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 			resume, n = cursor, 0
 		}
 		if route.TooManySwitches() {
-			return fmt.Errorf("%w (the range switched receivers %d times, more than %d receivers × max(%s, 1) = %d: %w)",
+			return fmt.Errorf("%w (the range switched receivers %d times; one more would exceed %d receivers × max(%s, 1) = %d: %w)",
 				cause, route.Switches(), s.set.Len(), config.VarSyslogMaxRetries, s.set.MaxSwitches(), receivers.ErrTooManySwitches)
 		}
 		backoff := s.cfg.Syslog.Backoff(led.Failures())

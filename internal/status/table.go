@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -13,7 +14,12 @@ import (
 func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "consumer group %s of project %s logstore %s at %s\n\n", r.Group, r.Project, r.Logstore, r.Time.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SHARD\tSTATUS\tCHECKPOINT\tCHECKPOINT RECEIVED\tEND CURSOR\tEND RECEIVED\tBEHIND\tLAG\tCONSUMER\tSAVED")
+	receivers := len(r.Daemons) > 0 // the RECEIVER column, when daemons were asked
+	header := "SHARD\tSTATUS\tCHECKPOINT\tCHECKPOINT RECEIVED\tEND CURSOR\tEND RECEIVED\tBEHIND\tLAG\tCONSUMER\tSAVED"
+	if receivers {
+		header = strings.Replace(header, "CONSUMER", "CONSUMER\tRECEIVER", 1)
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range r.Shards {
 		cp, cpTime, lag, behind, saved := "(none)", "-", "-", "-", "-"
 		if s.Checkpoint != "" {
@@ -34,6 +40,13 @@ func (r Report) WriteTable(w io.Writer) error {
 		consumer := s.Consumer
 		if consumer == "" {
 			consumer = "-"
+		}
+		if receivers {
+			recv := s.Receiver
+			if recv == "" {
+				recv = "-"
+			}
+			consumer += "\t" + recv
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Shard, s.Status, cp, cpTime,
 			s.EndCursor, s.EndTime.Format(time.RFC3339), behind, lag, consumer, saved)

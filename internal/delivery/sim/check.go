@@ -248,8 +248,8 @@ func (w *world) checkReceivers(ranges []*rangeData, res *Result, ackedOn map[int
 			fail("%s reports no receiver usage with %d receivers", name, w.sc.Receivers)
 			continue
 		}
-		if u.Switches < changes || u.Switches > maxSwitches+1 {
-			fail("%s reports %d switches; %d were seen, at most %d are allowed", name, u.Switches, changes, maxSwitches)
+		if u.Switches != changes || u.Switches > maxSwitches {
+			fail("%s reports %d switches; %d were seen (at most %d are allowed)", name, u.Switches, changes, maxSwitches)
 		}
 		if u.ResentAfterSwitch < 0 || u.ResentAfterSwitch > a.counters.Resent || u.Switches == 0 && u.ResentAfterSwitch != 0 {
 			fail("%s reports %d resent after a switch, %d resent, %d switches", name, u.ResentAfterSwitch, a.counters.Resent, u.Switches)

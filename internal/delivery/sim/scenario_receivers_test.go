@@ -118,8 +118,8 @@ func TestSimReceiverScenarios(t *testing.T) {
 		if res.Failed() || res.Successes != 0 || res.Events["failed past the switch bound"] != 1 {
 			t.Fatalf("want the range failed past the switch bound:\n%s\n%v", res, res.Events)
 		}
-		if u := res.Usage[0]; u.Switches != 3 {
-			t.Fatalf("usage %+v: want 3 switches, one more than 2 receivers × 1", u)
+		if u := res.Usage[0]; u.Switches != 2 {
+			t.Fatalf("usage %+v: want 2 switches, 2 receivers × 1, and none more", u)
 		}
 	})
 }
