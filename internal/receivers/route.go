@@ -17,9 +17,9 @@ var ErrTooManySwitches = errors.New("too many receiver switches")
 // it switched, and which receivers took how many of its logs. A Route is
 // used by one goroutine.
 type Route struct {
-	set      *Set
-	cur      *Receiver
-	failed   []bool // by receiver index, since the last progress
+	set    *Set
+	cur    *Receiver
+	failed []bool // by receiver index, since the last progress
 	// switches counts the changes of the receiver used (Use): the
 	// receiver last used, and how many times it changed.
 	lastUsed *Receiver
