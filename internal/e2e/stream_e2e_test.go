@@ -112,6 +112,13 @@ func srGroupOf(t *testing.T, cursor string) int {
 // stamp.
 func srCount(t *testing.T, got []received) map[srKey]int {
 	t.Helper()
+	return originCount(t, srLogstore, got)
+}
+
+// originCount counts the received logs of logstore (in the SLS emulator)
+// by their origin stamp: shard, log group number, index in the group.
+func originCount(t *testing.T, logstore string, got []received) map[srKey]int {
+	t.Helper()
 	p := rfc5424.NewParser()
 	n := map[srKey]int{}
 	for _, r := range got {
@@ -126,7 +133,7 @@ func srCount(t *testing.T, got []received) map[srKey]int {
 		o := (*sm.StructuredData)["origin@32473"]
 		shard, err1 := strconv.Atoi(o["shard"])
 		index, err2 := strconv.Atoi(o["index"])
-		if err1 != nil || err2 != nil || o["logstore"] != srLogstore {
+		if err1 != nil || err2 != nil || o["logstore"] != logstore {
 			t.Fatalf("origin stamp %v", o)
 		}
 		n[srKey{shard, srGroupOf(t, o["cursor"]), index}]++
