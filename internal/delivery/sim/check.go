@@ -248,7 +248,9 @@ func (w *world) checkReceivers(ranges []*rangeData, res *Result, ackedOn map[int
 			fail("%s reports no receiver usage with %d receivers", name, w.sc.Receivers)
 			continue
 		}
-		if u.Switches != changes || u.Switches > maxSwitches {
+		// A switch writes nothing when the batches after it hold only
+		// dropped messages: the route may count more switches than seen.
+		if u.Switches < changes || u.Switches > maxSwitches {
 			fail("%s reports %d switches; %d were seen (at most %d are allowed)", name, u.Switches, changes, maxSwitches)
 		}
 		if u.ResentAfterSwitch < 0 || u.ResentAfterSwitch > a.counters.Resent || u.Switches == 0 && u.ResentAfterSwitch != 0 {
