@@ -88,6 +88,7 @@ func (s *rcSet) env(proto, balance string, ports []int, extra ...string) []strin
 const (
 	rcProbeInterval = 300 * time.Millisecond
 	rcWriteTimeout  = 2 * time.Second
+	rcGroups        = 400 // per shard, of srLogsPerGroup logs: 8 000 logs in all (the shorter streams)
 )
 
 // addr is instance i's address for proto, as the shipper names it.
@@ -144,7 +145,8 @@ func rcWait(t *testing.T, timeout time.Duration, what string, cond func() bool) 
 	}
 }
 
-// rcStream runs issue 22's stream (a producer appending to two shards, the
+// rcStream runs issue 22's stream (a producer appending groups log groups
+// of srLogsPerGroup logs to each of two shards, the
 // trigger invoking the function with each shard's new range, round after
 // round)
 // into the receivers of env; inject runs alongside while the producer
@@ -156,7 +158,7 @@ func rcWait(t *testing.T, timeout time.Duration, what string, cond func() bool) 
 // injected then lands mid-range. It returns
 // the trigger's report, every receiver's logs by origin, and the
 // function's output.
-func rcStream(t *testing.T, set *rcSet, env []string, inject func(midRange func(n int) time.Time)) (slstrigger.Report, []map[srKey]int, string) {
+func rcStream(t *testing.T, set *rcSet, env []string, groups int, inject func(midRange func(n int) time.Time)) (slstrigger.Report, []map[srKey]int, string) {
 	t.Helper()
 	c := srNewCloud(t)
 	slow := slsemu.Fault{Op: slsemu.OpPullLogs, Delay: 15 * time.Millisecond, Times: -1}
@@ -190,7 +192,7 @@ func rcStream(t *testing.T, set *rcSet, env []string, inject func(midRange func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	produced := c.produce(t, srGroups, 10*time.Millisecond)
+	produced := c.produce(t, groups, 10*time.Millisecond)
 	// The trigger's rounds, back to back (20 ms apart, so that a fault
 	// finds ranges in flight), until the producer is done: a round is
 	// never cancelled (an invocation it cancels is not in its report, and
@@ -226,7 +228,7 @@ func rcStream(t *testing.T, set *rcSet, env []string, inject func(midRange func(
 	rep.Failed = append(rep.Failed, rest.Failed...)
 	rep.RangesOK += rest.RangesOK
 	rep.RangesFailed += rest.RangesFailed
-	total := srShards * srGroups * srLogsPerGroup
+	total := srShards * groups * srLogsPerGroup
 	got := set.settled(t, srLogstore, total)
 	return rep, got, c.output.String()
 }
@@ -380,7 +382,9 @@ func TestReceiversFailoverKilledMidRange(t *testing.T) {
 			a, b := set.addr(0, c.proto), set.addr(1, c.proto)
 			var killedAt, resumedAt, restartedAt time.Time
 			var atKill int
-			rep, got, out := rcStream(t, set, set.env(c.proto, "failover", set.ports(c.proto)), func(midRange func(int) time.Time) {
+			// The whole stream (18 000 logs): the first must come back
+			// and fail back while logs still flow.
+			rep, got, out := rcStream(t, set, set.env(c.proto, "failover", set.ports(c.proto)), srGroups, func(midRange func(int) time.Time) {
 				resumedAt = midRange(2000)
 				atKill = set.lines(t, 0)
 				set.rs[0].kill()
@@ -391,7 +395,7 @@ func TestReceiversFailoverKilledMidRange(t *testing.T) {
 				restartedAt = time.Now()
 				rcWait(t, 60*time.Second, "the first receiver taking logs again", func() bool { return set.lines(t, 0) > atKill })
 			})
-			tl := srTallyOf(t, rep, union(got), 0)
+			tl := srTallyOf(t, rep, union(got), 0, srGroups)
 			answers, switches, resentAfterSwitch := rcUsages(t, rep)
 			t.Logf("%s, %d receivers, the first killed and restarted: %s; each received %d, %d, …; %d answers, %d switches (%d mid-range), %d resent after a switch",
 				c.proto, c.receivers, tl, len(got[0]), len(got[1]), len(answers), switches, rcSplit(answers), resentAfterSwitch)
@@ -525,8 +529,8 @@ func TestReceiversRoundRobin(t *testing.T) {
 				requireImrelp(t)
 			}
 			set := startRsyslogs(t, 2)
-			rep, got, _ := rcStream(t, set, set.env(proto, "round-robin", set.ports(proto)), nil)
-			tl := srTallyOf(t, rep, union(got), 0)
+			rep, got, _ := rcStream(t, set, set.env(proto, "round-robin", set.ports(proto)), rcGroups, nil)
+			tl := srTallyOf(t, rep, union(got), 0, rcGroups)
 			ranges, spread := rcRangesOnOneReceiver(t, rep, got)
 			t.Logf("%s round-robin: %s; the receivers took %d and %d distinct logs; %d ranges, %d on several receivers", proto, tl, len(got[0]), len(got[1]), ranges, spread)
 			if tl.missing != 0 || tl.duplicates != 0 || rep.RangesFailed != 0 {
@@ -556,7 +560,7 @@ func TestReceiversRELPNeverAcknowledges(t *testing.T) {
 		}
 	})
 	a := set.addr(0, "relp")
-	rep, got, out := rcStream(t, set, set.env("relp", "failover", set.ports("relp")), func(midRange func(int) time.Time) {
+	rep, got, out := rcStream(t, set, set.env("relp", "failover", set.ports("relp")), rcGroups, func(midRange func(int) time.Time) {
 		midRange(2000)
 		set.rs[0].cmd.Process.Signal(syscall.SIGSTOP)
 		frozen = true
@@ -566,8 +570,8 @@ func TestReceiversRELPNeverAcknowledges(t *testing.T) {
 	// What the frozen receiver holds stays there until it runs again.
 	set.rs[0].cmd.Process.Signal(syscall.SIGCONT)
 	frozen = false
-	got = set.settled(t, srLogstore, srShards*srGroups*srLogsPerGroup)
-	tl := srTallyOf(t, rep, union(got), 0)
+	got = set.settled(t, srLogstore, srShards*rcGroups*srLogsPerGroup)
+	tl := srTallyOf(t, rep, union(got), 0, rcGroups)
 	answers, switches, resentAfterSwitch := rcUsages(t, rep)
 	var kinds []string
 	for _, l := range rcLines(out, "syslog receiver down") {

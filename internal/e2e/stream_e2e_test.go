@@ -243,7 +243,7 @@ func srRunTrigger(t *testing.T, proto string) srTally {
 
 	total := srShards * srGroups * srLogsPerGroup
 	got := srCount(t, srSettled(t, rs, total))
-	return srTallyOf(t, rep, got, p.resets.Load())
+	return srTallyOf(t, rep, got, p.resets.Load(), srGroups)
 }
 
 // srSettled waits until rsyslog holds want messages or its output has not
@@ -264,9 +264,10 @@ func srSettled(t *testing.T, rs *rsyslogd, want int) []received {
 	}
 }
 
-// srTallyOf compares the trigger's attempts with what the receiver got.
-func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets int64) srTally {
-	tl := srTally{produced: srShards * srGroups * srLogsPerGroup, resets: resets, invocations: len(rep.Attempts)}
+// srTallyOf compares the trigger's attempts with what the receiver got,
+// groups log groups having been produced per shard.
+func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets int64, groups int) srTally {
+	tl := srTally{produced: srShards * groups * srLogsPerGroup, resets: resets, invocations: len(rep.Attempts)}
 	for _, n := range got {
 		tl.received += n
 		tl.duplicates += n - 1
@@ -315,7 +316,7 @@ func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets in
 	}
 	tl.lostWithSuccess, tl.lostGivenUp = lost(ok), lost(givenUp)
 	for shard := range srShards {
-		for g := range srGroups {
+		for g := range groups {
 			for i := range srLogsPerGroup {
 				if got[srKey{shard, g, i}] == 0 {
 					tl.missing++
