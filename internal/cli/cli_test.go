@@ -2,7 +2,10 @@ package cli
 
 import (
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"sls2siem/internal/consume"
 	"sls2siem/internal/deadletter"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/slsemu"
+	"sls2siem/internal/metrics"
+	"sls2siem/internal/receivers"
+	"sls2siem/internal/secret"
+	"sls2siem/internal/slsapi"
 )
 
 // A golden case: the command line and what the world needs first.
@@ -182,6 +191,16 @@ func TestShip(t *testing.T) {
 		{name: "ship/success", args: []string{"ship", "-event", "-"}, stdin: event,
 			check: func(t *testing.T, w *world, o outcome) { await(t, wantMessages(w, nGroups*groupLogs), "messages") }},
 		{name: "ship/failure", args: []string{"ship", "-event", "-"}, env: map[string]string{"SYSLOG_PORT": "1"}, stdin: event},
+		// Two receivers, the first refusing: the range goes to the second.
+		{name: "ship/failover", args: []string{"ship", "-event", "-"}, stdin: event, setup: func(w *world) {
+			_, port, _ := net.SplitHostPort(w.rcv.Addr())
+			w.env["SYSLOG_HOST"], w.env["SYSLOG_PORT"] = "127.0.0.1,127.0.0.1", "1,"+port
+		}, check: func(t *testing.T, w *world, o outcome) { await(t, wantMessages(w, nGroups*groupLogs), "messages") }},
+		// Both refusing: the range fails once each has failed.
+		{name: "ship/every-receiver-down", args: []string{"ship", "-event", "-"}, stdin: event,
+			env: map[string]string{"SYSLOG_HOST": "127.0.0.1,localhost", "SYSLOG_PORT": "1,2"}},
+		{name: "ship/bad-receivers", args: []string{"ship", "-event", "-"}, stdin: event,
+			env: map[string]string{"SYSLOG_HOST": "siem-a.example:6514,siem-b.example", "SYSLOG_BALANCE": "least-loaded"}},
 		{name: "ship/malformed-event", args: []string{"ship", "-event", "-"}, stdin: func(*world) string { return `{"source":` }},
 		{name: "ship/no-such-file", args: []string{"ship", "-event", "STATE"}},
 		{name: "ship/interrupted", args: []string{"ship", "-event", "-"}, stdin: event,
@@ -212,6 +231,31 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	stall, interrupted := stallThenInterrupt(slsemu.OpListShards, nil)
+	// daemons: consumer c1 holds shard 0 (its heartbeat, its checkpoint)
+	// and its daemon says the shard goes to siem-b.example:6514.
+	daemons := func(w *world) {
+		group(w)
+		sdk := slsapi.NewSDK(w.endpoint, secret.Credentials{AccessKeyID: akID, AccessKeySecret: akSecret}, slsapi.Signing{},
+			slsapi.NewTransport(localcloud.LocalEndpoints(w.endpoint)), time.Minute, time.Minute)
+		for _, held := range [][]int{{}, {0}} { // a new consumer's first heartbeat holds nothing
+			if _, err := sdk.HeartBeat(project, logstore, "siem", "c1", held); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		if err := sdk.UpdateCheckpoint(project, logstore, "siem", "c1", 0, slsemu.EncodeCursor(slsemu.CursorBase+1), true); err != nil {
+			w.t.Fatal(err)
+		}
+		st := []receivers.Status{{Receiver: "siem-a.example:6514", LastFailure: "refused"}, {Receiver: "siem-b.example:6514", Up: true}}
+		m := metrics.New(metrics.Options{Version: "v", Project: project, Logstore: logstore, Group: "siem", Consumer: "c1",
+			HeartbeatTimeout: time.Minute, StuckAfter: time.Minute, Receivers: func() []receivers.Status { return st }})
+		m.Heartbeat([]int{0}, nil)
+		m.BatchFailed(0, consume.Failure{Kind: consume.FailRefused, Receiver: "siem-a.example:6514"})
+		m.ReceiverSwitched(0, "siem-a.example:6514", "siem-b.example:6514")
+		m.BatchDelivered(0, consume.Delivery{Receiver: "siem-b.example:6514"})
+		srv := httptest.NewServer(m.Handler(slog.New(slog.DiscardHandler)))
+		w.t.Cleanup(srv.Close)
+		w.args["DAEMONS"] = strings.TrimPrefix(srv.URL, "http://") + ",127.0.0.1:" + closedPort(w.t)
+	}
 	runGolden(t, []golden{
 		{name: "status/help", args: []string{"status", "-h"}},
 		{name: "status/unknown", args: []string{"status", "-json", "extra"}},
@@ -223,6 +267,11 @@ func TestStatus(t *testing.T) {
 		{name: "status/json", args: []string{"status", "-group", "siem", "-json"}, setup: group},
 		{name: "status/lag", args: []string{"status", "-group", "siem", "-max-lag", "30m"}, setup: group},
 		{name: "status/failure", args: []string{"status", "-group", "nobody"}},
+		// The receiver each shard goes to, from the daemon holding it (and
+		// one daemon that does not answer).
+		{name: "status/receivers", args: []string{"status", "-group", "siem", "-metrics", "DAEMONS"}, setup: daemons},
+		{name: "status/receivers-json", args: []string{"status", "-group", "siem", "-json", "-metrics", "DAEMONS"}, setup: daemons},
+		{name: "status/bad-metrics", args: []string{"status", "-group", "siem", "-metrics", "127.0.0.1:9464,nonsense"}},
 		{name: "status/unreachable", args: []string{"status"}, setup: unreachableEndpoint},
 		{name: "status/interrupted", args: []string{"status", "-group", "siem"}, setup: func(w *world) {
 			group(w)
@@ -316,6 +365,18 @@ func TestCheck(t *testing.T) {
 		{name: "check/probe", args: []string{"check", "-probe"}},
 		{name: "check/probe-failure", args: []string{"check", "-probe", "-mode", "backfill"}, env: map[string]string{"SLS_LOGSTORE": "nope"},
 			setup: func(w *world) { w.env["SYSLOG_PORT"] = closedPort(w.t) }},
+		{name: "check/probe-receivers", args: []string{"check", "-probe", "-mode", "trigger"}, setup: func(w *world) {
+			_, port, _ := net.SplitHostPort(w.rcv.Addr())
+			w.env["SYSLOG_HOST"], w.env["SYSLOG_PORT"] = "127.0.0.1,127.0.0.1", port+","+closedPort(w.t)
+		}},
+		{name: "check/bad-receivers", args: []string{"check", "-mode", "trigger"}, env: map[string]string{
+			"SYSLOG_HOST": "siem-a.example,,siem-b.example", "SYSLOG_BALANCE": "random", "SYSLOG_FAILBACK_PROBES": "0", "SYSLOG_PROBE_INTERVAL": "soon"}},
+		{name: "check/duplicate-receiver", args: []string{"check", "-mode", "trigger"}, env: map[string]string{
+			"SYSLOG_HOST": "siem-a.example,siem-b.example,SIEM-A.example", "SYSLOG_PORT": "6514"}},
+		{name: "check/ports-per-host", args: []string{"check", "-mode", "trigger"}, env: map[string]string{
+			"SYSLOG_HOST": "siem-a.example,siem-b.example:6514", "SYSLOG_PORT": "6514,6514,6515"}},
+		{name: "check/ports-and-hosts", args: []string{"check", "-mode", "trigger"}, env: map[string]string{
+			"SYSLOG_HOST": "siem-a.example,siem-b.example", "SYSLOG_PORT": "6514,6514,6515"}},
 		{name: "check/secret", args: []string{"check"}, env: map[string]string{
 			"SYSLOG_PROTOCOL": "tls", "SYSLOG_TLS_KEY": "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjMARKER", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "x y"}},
 	})
@@ -363,6 +424,9 @@ func stateFile(w *world, args []string) []string {
 	for i, a := range out {
 		if a == "STATE" {
 			out[i] = filepath.Join(w.tmp, "bf state.json")
+		}
+		if v, ok := w.args[a]; ok {
+			out[i] = v
 		}
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 	"sls2siem/internal/config"
 	"sls2siem/internal/consume"
 	"sls2siem/internal/metrics"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/ship"
 )
 
@@ -51,13 +52,13 @@ func (c *consumeCmd) Run(ctx context.Context, args []string) error {
 	log := c.env.newLogger(cfg)
 	log.Info("consume: starting", "version", c.env.Build.Version, "config", cfg.LogValue())
 	logWarnings(log, "consume", cfg)
-	obs, closeMetrics, err := serveMetrics(cfg.Consume, c.env.Build.Version, log)
+	shipper := ship.New(cfg, log)
+	defer shipper.Close()
+	obs, closeMetrics, err := serveMetrics(cfg.Consume, c.env.Build.Version, shipper.Receivers().Status, log)
 	if err != nil {
 		return err
 	}
 	defer closeMetrics()
-	shipper := ship.New(cfg, log)
-	defer shipper.Close()
 	sum, err := consume.RunDaemon(ctx, cfg, cfg.Consume, shipper, log, obs)
 	switch {
 	case err != nil:
@@ -70,12 +71,12 @@ func (c *consumeCmd) Run(ctx context.Context, args []string) error {
 
 // serveMetrics serves the daemon's metrics and health on SHIP_METRICS_ADDR
 // (when set) and returns the observer to tell, and how to stop serving.
-func serveMetrics(c config.Consume, version string, log *slog.Logger) (consume.Observer, func(), error) {
+func serveMetrics(c config.Consume, version string, health func() []receivers.Status, log *slog.Logger) (consume.Observer, func(), error) {
 	if c.MetricsAddr == "" {
 		return nil, func() {}, nil
 	}
 	m := metrics.New(metrics.Options{Version: version, Project: c.Project, Logstore: c.Logstore,
-		Group: c.Group, Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: c.StuckAfter})
+		Group: c.Group, Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: c.StuckAfter, Receivers: health})
 	srv, err := metrics.Listen(c.MetricsAddr, m.Handler(log), log, metrics.ServeOptions{AllowedHosts: c.MetricsHosts})
 	if err != nil {
 		return nil, nil, withCode(ExitFailure, fmt.Errorf("%s: %w", config.VarShipMetricsAddr, err))

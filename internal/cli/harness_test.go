@@ -67,13 +67,18 @@ type world struct {
 	tmp      string
 	env      map[string]string
 
+	// args replaces whole arguments of the command line (a value a setup
+	// learnt, e.g. an address).
+	args map[string]string
+
 	mu    sync.Mutex
 	stall map[string]chan struct{} // op: closed when a request of it arrived; it then waits for its cancellation
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{t: t, emu: slsemu.New(), tmp: t.TempDir(), stall: map[string]chan struct{}{}, received: make(chan struct{}, 1024)}
+	w := &world{t: t, emu: slsemu.New(), tmp: t.TempDir(), stall: map[string]chan struct{}{}, received: make(chan struct{}, 1024),
+		args: map[string]string{}}
 	w.emu.AddCredential(slsemu.Credential{AccessKeyID: akID, AccessKeySecret: akSecret})
 	srv := httptest.NewServer(http.HandlerFunc(w.serve))
 	t.Cleanup(srv.Close)

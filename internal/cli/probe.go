@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"sls2siem/internal/config"
@@ -16,13 +17,19 @@ import (
 // probeTimeout bounds each probe.
 const probeTimeout = 15 * time.Second
 
-// probes connects to the receiver as shipping would, and lists the shards
-// of the source logstore when it is named.
+// probes connects to each receiver as shipping would (all at once), and
+// lists the shards of the source logstore when it is named.
 func (c *checkCmd) probes(ctx context.Context, loaded map[config.Use]config.Config) []finding {
 	var out []finding
 	for _, m := range modes {
 		if cfg, ok := loaded[m.use]; ok && m.use&config.UseShipping != 0 {
-			out = append(out, probeReceiver(ctx, cfg.Syslog.Transport))
+			found := make([]finding, len(cfg.Syslog.Receivers))
+			var wg sync.WaitGroup
+			for i, r := range cfg.Syslog.Receivers {
+				wg.Go(func() { found[i] = probeReceiver(ctx, r) })
+			}
+			wg.Wait()
+			out = append(out, found...)
 			break
 		}
 	}

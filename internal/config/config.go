@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"sls2siem/internal/deadletter"
@@ -250,8 +251,19 @@ func hostname() string {
 func (c Config) LogValue() slog.Value {
 	s := c.Syslog
 	t := s.Transport
-	attrs := []slog.Attr{
-		slog.String("syslogAddress", t.Address),
+	address := t.Address
+	var several []slog.Attr
+	if len(s.Receivers) > 1 {
+		addrs := make([]string, len(s.Receivers))
+		for i, r := range s.Receivers {
+			addrs[i] = r.Address
+		}
+		address = strings.Join(addrs, ",")
+		several = []slog.Attr{slog.String("balance", string(s.Balance)), slog.Int("failbackProbes", s.FailbackProbes),
+			slog.String("probeInterval", s.ProbeInterval.String())}
+	}
+	attrs := append([]slog.Attr{slog.String("syslogAddress", address)}, several...)
+	attrs = append(attrs,
 		slog.String("protocol", t.Network),
 		slog.String("framing", t.Framing),
 		slog.Int("relpWindow", t.RELPWindow),
@@ -269,7 +281,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("logLevel", c.LogLevel),
 		slog.String("deadLetterLogstore", c.DeadLetterLogstore),
 		slog.Any("deadLetterKeys", c.DeadLetterKeys),
-	}
+	)
 	if c.Signing.Version != "" {
 		attrs = append(attrs, slog.Any("slsSignature", c.Signing))
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"sls2siem/internal/format"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/slsapi"
 	"sls2siem/internal/transport"
 	"sls2siem/internal/trust"
@@ -20,10 +21,16 @@ const (
 // of docs/configuration.md (the variables Function Compute sets last, named
 // there in prose), whose "Which command reads what" table they generate.
 var Vars = []Var{
-	{Name: VarSyslogHost, Shown: "(required)", Uses: UseShipping, Required: UseShipping, parse: hostName,
-		Doc: "host name or IP address of the syslog receiver, without a port"},
-	{Name: VarSyslogPort, Shown: "`514` (`20514` for relp)", Uses: UseShipping, parse: intIn(1, 65535),
-		Doc: "port of the syslog receiver"},
+	{Name: VarSyslogHost, Shown: "(required)", Uses: UseShipping, Required: UseShipping, parse: hostList,
+		Doc: "host names or IP addresses of the syslog receivers, comma-separated, without ports"},
+	{Name: VarSyslogPort, Shown: "`514` (`20514` for relp)", Uses: UseShipping, parse: portList,
+		Doc: "port of the syslog receivers: one for all, or one per host"},
+	{Name: VarSyslogBalance, Default: "failover", Uses: UseShipping, parse: oneOf(receivers.Policies...),
+		Doc: "with several receivers: failover or round-robin"},
+	{Name: VarSyslogFailbackProbes, Default: "3", Uses: UseShipping, parse: intIn(1, 100),
+		Doc: "health probes in a row a receiver found down must answer before it is used again"},
+	{Name: VarSyslogProbeInterval, Default: "30s", Uses: UseShipping, parse: durationIn(time.Millisecond, time.Hour),
+		Doc: "pause between health probes of a receiver found down; it doubles while they fail"},
 	{Name: VarSyslogProtocol, Default: transport.NetworkTCP, Uses: UseShipping, parse: oneOf(transport.Networks...),
 		Doc: "tcp, udp, tls, relp or relp-tls"},
 	{Name: VarSyslogFraming, Shown: "`lf` (`octet-counting` for tls)", Uses: UseShipping, parse: oneOf(transport.FramingLF, transport.FramingOctetCounting),
@@ -155,7 +162,7 @@ var Vars = []Var{
 		Doc: "host:port of /metrics, /healthz and /readyz"},
 	{Name: VarShipStuckAfter, Default: "5m", Uses: UseConsume, parse: durationIn(time.Second, 24*time.Hour),
 		Doc: "a shard without a delivery this long while data waits is stuck"},
-	{Name: VarShipMetricsAllowedHosts, Shown: "(any)", Uses: UseConsume, parse: hostList,
+	{Name: VarShipMetricsAllowedHosts, Shown: "(any)", Uses: UseConsume, parse: allowedHostList,
 		Doc: "the only Host names the metrics server answers"},
 	{Name: VarAccessKeyID, Shown: "(required by `ship`, `consume`, `status`, `redrive`, `backfill`)", Uses: UseCLI, Required: UseCLI,
 		parse: text, Doc: "AccessKey ID of a RAM user"},

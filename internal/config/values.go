@@ -104,6 +104,66 @@ func hostName(v string) (any, error) {
 	return v, nil
 }
 
+// hostList reads SYSLOG_HOST: one host (hostName) or several,
+// comma-separated, each a host name or an IP address without a port.
+func hostList(v string) (any, error) {
+	entries := strings.Split(v, ",")
+	if len(entries) == 1 {
+		h, err := hostName(v)
+		if err != nil {
+			return nil, err
+		}
+		return []string{h.(string)}, nil
+	}
+	hosts := make([]string, 0, len(entries))
+	for i, e := range entries {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			return nil, fmt.Errorf("entry %d is empty: want host names or IP addresses separated by commas", i+1)
+		}
+		h, err := hostName(e)
+		var pe *portError
+		switch {
+		case errors.As(err, &pe):
+			return nil, &listPortError{entry: i + 1, host: pe.host}
+		case err != nil:
+			return nil, fmt.Errorf("entry %d (%s): %w", i+1, secret.Quote(e), err)
+		}
+		hosts = append(hosts, h.(string))
+	}
+	return hosts, nil
+}
+
+// listPortError is an entry of a list of hosts that carries a port.
+type listPortError struct {
+	entry int
+	host  string
+}
+
+func (e *listPortError) Error() string { return fmt.Sprintf("entry %d has a port", e.entry) }
+
+func (e *listPortError) forVar(name string) string {
+	return fmt.Sprintf("entry %d has a port: give the hosts alone in %s and the ports in %s (one for all hosts, or one per host in the same order)",
+		e.entry, VarSyslogHost, VarSyslogPort)
+}
+
+// portList reads SYSLOG_PORT: one port, or one per host, comma-separated.
+func portList(v string) (any, error) {
+	entries := strings.Split(v, ",")
+	ports := make([]int, 0, len(entries))
+	for i, e := range entries {
+		n, err := intIn(1, 65535)(strings.TrimSpace(e))
+		switch {
+		case err != nil && len(entries) == 1:
+			return nil, err
+		case err != nil:
+			return nil, fmt.Errorf("entry %d (%s): want whole numbers from 1 to 65535 separated by commas, one for all hosts or one per host", i+1, secret.Quote(e))
+		}
+		ports = append(ports, n.(int))
+	}
+	return ports, nil
+}
+
 // portError is a host name that carries a port.
 type portError struct{ host, port string }
 
@@ -260,9 +320,9 @@ func listenAddr(v string) (any, error) {
 	return v, nil
 }
 
-// hostList reads a comma-separated list of host names or IP addresses,
-// without ports.
-func hostList(v string) (any, error) {
+// allowedHostList reads SHIP_METRICS_ALLOWED_HOSTS: a comma-separated
+// list of host names or IP addresses, without ports.
+func allowedHostList(v string) (any, error) {
 	var out []string
 	for _, h := range strings.Split(v, ",") {
 		h = strings.ToLower(strings.Trim(strings.TrimSpace(h), "[]"))

@@ -26,6 +26,10 @@ type Observer interface {
 	Lag(shard int, l Lag)
 	// CheckpointSaved reports a checkpoint the group accepted.
 	CheckpointSaved(shard int)
+	// ReceiverSwitched reports that the shard's batches go to the
+	// receiver to from now on instead of from (after a failure on from, or
+	// a failover's fail-back), with several receivers.
+	ReceiverSwitched(shard int, from, to string)
 	// ShardReleased is called when the consumer lets a shard go.
 	ShardReleased(shard int)
 	// Stopping is called once, when the consumer starts its clean stop.
@@ -33,19 +37,22 @@ type Observer interface {
 }
 
 // Delivery is a delivered batch: what was confirmed (Logs, LogGroups,
-// Bytes, Truncated, Dropped) and how long writing and confirming it took.
+// Bytes, Truncated, Dropped), by which receiver (host:port), and how long
+// writing and confirming it took.
 type Delivery struct {
 	delivery.Counters
+	Receiver string
 	Duration time.Duration
 }
 
-// Failure is a failed delivery: its kind, and what of the batch reached
-// the socket before it (Written.Resent: those messages are written again
-// with the batch).
+// Failure is a failed delivery: its kind, the receiver it failed on, and
+// what of the batch reached the socket before it (Written.Resent: those
+// messages are written again with the batch).
 type Failure struct {
-	Kind    string
-	Written delivery.Counters
-	Err     error
+	Kind     string
+	Receiver string
+	Written  delivery.Counters
+	Err      error
 }
 
 // Lag is how far a shard is behind.
@@ -98,11 +105,12 @@ func FailureKind(err error) string {
 // nopObserver is the Observer of a consumer nobody watches.
 type nopObserver struct{}
 
-func (nopObserver) Heartbeat([]int, error)       {}
-func (nopObserver) BatchStarted(int, bool)       {}
-func (nopObserver) BatchDelivered(int, Delivery) {}
-func (nopObserver) BatchFailed(int, Failure)     {}
-func (nopObserver) Lag(int, Lag)                 {}
-func (nopObserver) CheckpointSaved(int)          {}
-func (nopObserver) ShardReleased(int)            {}
-func (nopObserver) Stopping()                    {}
+func (nopObserver) Heartbeat([]int, error)               {}
+func (nopObserver) BatchStarted(int, bool)               {}
+func (nopObserver) BatchDelivered(int, Delivery)         {}
+func (nopObserver) BatchFailed(int, Failure)             {}
+func (nopObserver) Lag(int, Lag)                         {}
+func (nopObserver) CheckpointSaved(int)                  {}
+func (nopObserver) ReceiverSwitched(int, string, string) {}
+func (nopObserver) ShardReleased(int)                    {}
+func (nopObserver) Stopping()                            {}

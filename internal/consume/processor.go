@@ -11,6 +11,7 @@ import (
 	consumer "github.com/aliyun/aliyun-log-go-sdk/consumer"
 
 	"sls2siem/internal/delivery"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/ship"
 )
 
@@ -36,6 +37,8 @@ type processor struct {
 	mu     sync.Mutex
 	shards map[int]*shardState
 	sum    Summary
+	// byReceiver counts the logs each receiver confirmed, with several.
+	byReceiver map[string]int64
 	// undelivered holds, per shard, the cursor of a batch that was not
 	// delivered once the consumer started stopping (failed, or not
 	// attempted); a later delivery of the shard clears it.
@@ -54,6 +57,8 @@ type shardState struct {
 	// there.
 	cursor   string
 	caughtUp bool
+	// receiver is the receiver of the shard's last delivery attempt.
+	receiver string
 }
 
 // setPosition records where the shard stands.
@@ -103,6 +108,18 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 		p.leftUndelivered(shard, tr.GetCurrentCursor())
 		return "", &processError{fmt.Errorf("shard %d batch at cursor %s not delivered: the consumer is stopping", shard, tr.GetCurrentCursor())}
 	}
+	// Between batches nothing is unconfirmed: a failover session returns
+	// to an earlier receiver that is healthy again, any leaves one found
+	// down.
+	st.sess.Rebalance()
+	recv := st.sess.Receiver()
+	if st.receiver != "" && st.receiver != recv {
+		p.obs.ReceiverSwitched(shard, st.receiver, recv)
+		if p.several() {
+			p.log.Info("shard switched syslog receivers", "shard", shard, "from", st.receiver, "to", recv)
+		}
+	}
+	st.receiver = recv
 	p.obs.BatchStarted(shard, st.failures > 0)
 	start := time.Now()
 	c, err := st.sess.Write(p.writeCtx, groups)
@@ -121,12 +138,16 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 	}
 	took := time.Since(start)
 	st.failures, st.written = 0, 0
+	st.sess.Delivered()
 	st.sess.Release()
 	p.mu.Lock()
 	delete(p.undelivered, shard)
 	p.sum.Add(c)
+	if p.byReceiver != nil {
+		p.byReceiver[recv] += c.Logs
+	}
 	p.mu.Unlock()
-	p.obs.BatchDelivered(shard, Delivery{Counters: c, Duration: took})
+	p.obs.BatchDelivered(shard, Delivery{Counters: c, Receiver: recv, Duration: took})
 	p.setPosition(st, tr.GetNextCursor(), false)
 	p.saveCheckpoint(shard, tr)
 	return "", nil
@@ -136,19 +157,26 @@ func (p *processor) Process(shard int, gl *sls.LogGroupList, tr consumer.CheckPo
 // is reset, nothing is saved, and the consumer waits its backoff (less when
 // it starts stopping, and then the batch stays undelivered).
 func (p *processor) failed(shard int, st *shardState, cursor string, logs int, c delivery.Counters, err error) error {
-	st.sess.Reset()
+	recv := st.receiver
+	healthy := st.sess.Fail(p.writeCtx, err)
 	st.failures++
 	backoff := min(p.backoff<<min(st.failures-1, 16), maxBackoff)
+	if healthy {
+		backoff = 0 // the next receiver is up: nothing to wait for
+	}
 	p.mu.Lock()
 	p.sum.Reconnects++
 	p.sum.Resent += c.Resent
 	p.sum.BatchesRetried += c.BatchesRetried
 	p.mu.Unlock()
 	kind := FailureKind(err)
-	p.obs.BatchFailed(shard, Failure{Kind: kind, Written: delivery.Counters{Logs: c.Logs, Resent: c.Resent}, Err: err})
-	p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again",
-		"shard", shard, "cursor", cursor, "logs", logs, "written", c.Logs,
-		"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error())
+	p.obs.BatchFailed(shard, Failure{Kind: kind, Receiver: recv, Written: delivery.Counters{Logs: c.Logs, Resent: c.Resent}, Err: err})
+	attrs := []any{"shard", shard, "cursor", cursor, "logs", logs, "written", c.Logs,
+		"retry", st.failures, "backoff", backoff.String(), "kind", kind, "error", err.Error()}
+	if p.several() {
+		attrs = append(attrs, "receiver", recv, "next", st.sess.Receiver())
+	}
+	p.log.Warn("syslog delivery failed: checkpoint not saved, the batch will be sent again", attrs...)
 	if !p.pause(backoff) {
 		p.leftUndelivered(shard, cursor)
 	}
@@ -229,8 +257,16 @@ func (p *processor) summary() Summary {
 	s := p.sum
 	s.Shards = append([]int(nil), p.sum.Shards...)
 	s.Undelivered = len(p.undelivered)
+	if p.byReceiver != nil {
+		for _, r := range p.shipper.Receivers().Receivers() {
+			s.Receivers = append(s.Receivers, receivers.Share{Receiver: r.Name(), Logs: p.byReceiver[r.Name()]})
+		}
+	}
 	return s
 }
+
+// several reports whether the logs go to several receivers.
+func (p *processor) several() bool { return p.shipper.Receivers().Len() > 1 }
 
 func countLogs(groups []*sls.LogGroup) int {
 	n := 0

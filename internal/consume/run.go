@@ -14,6 +14,7 @@ import (
 
 	"sls2siem/internal/config"
 	"sls2siem/internal/delivery"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/slsapi"
@@ -50,6 +51,9 @@ type Summary struct {
 	Consumer  string `json:"consumer"`
 	Shards    []int  `json:"shards"` // shards held during the run
 	delivery.Counters
+	// Receivers says, with several receivers, how many logs each took
+	// (in SYSLOG_HOST's order); absent with one.
+	Receivers []receivers.Share `json:"receivers,omitempty"`
 	// Undelivered counts the batches left undelivered by the stop (one
 	// per shard at most): not checkpointed, the group sends them again.
 	Undelivered int   `json:"undelivered"`
@@ -124,17 +128,22 @@ func newProcessor(o Options, log *slog.Logger, writeCtx context.Context, stoppin
 	if obs == nil {
 		obs = nopObserver{}
 	}
+	var byReceiver map[string]int64
+	if o.Shipper.Receivers().Len() > 1 {
+		byReceiver = map[string]int64{}
+	}
 	return &processor{
-		project:   o.Consume.Project,
-		logstore:  o.Consume.Logstore,
-		shipper:   o.Shipper,
-		log:       log,
-		writeCtx:  writeCtx,
-		stopping:  stopping,
-		backoff:   max(o.RetryBackoff, 10*time.Millisecond),
-		flushEach: o.Consume.CheckpointInterval == 0,
-		obs:       obs,
-		shards:    make(map[int]*shardState),
+		byReceiver: byReceiver,
+		project:    o.Consume.Project,
+		logstore:   o.Consume.Logstore,
+		shipper:    o.Shipper,
+		log:        log,
+		writeCtx:   writeCtx,
+		stopping:   stopping,
+		backoff:    max(o.RetryBackoff, 10*time.Millisecond),
+		flushEach:  o.Consume.CheckpointInterval == 0,
+		obs:        obs,
+		shards:     make(map[int]*shardState),
 	}
 }
 
@@ -215,6 +224,9 @@ func hubConfig(c config.Consume, creds secret.Credentials, pullCount int, httpCl
 // stopped when the stop left batches undelivered.
 func logSummary(log *slog.Logger, s Summary, err error) {
 	attrs := append([]slog.Attr{slog.Any("shards", s.Shards)}, s.Counters.Attrs()...)
+	if s.Receivers != nil {
+		attrs = append(attrs, slog.Any("receivers", s.Receivers))
+	}
 	attrs = append(attrs, slog.Int("undelivered", s.Undelivered), slog.Int64("durationMs", s.DurationMS))
 	if err == nil && s.Undelivered > 0 {
 		batches, them := "batches", "them"

@@ -70,7 +70,7 @@ func haveImrelp() bool {
 
 // requireImrelp skips the test without imrelp, unless the receivers are
 // required (make test), where it fails.
-func requireImrelp(t *testing.T) {
+func requireImrelp(t testing.TB) {
 	t.Helper()
 	if haveImrelp() {
 		return

@@ -112,6 +112,13 @@ func srGroupOf(t *testing.T, cursor string) int {
 // stamp.
 func srCount(t *testing.T, got []received) map[srKey]int {
 	t.Helper()
+	return originCount(t, srLogstore, got)
+}
+
+// originCount counts the received logs of logstore (in the SLS emulator)
+// by their origin stamp: shard, log group number, index in the group.
+func originCount(t *testing.T, logstore string, got []received) map[srKey]int {
+	t.Helper()
 	p := rfc5424.NewParser()
 	n := map[srKey]int{}
 	for _, r := range got {
@@ -126,7 +133,7 @@ func srCount(t *testing.T, got []received) map[srKey]int {
 		o := (*sm.StructuredData)["origin@32473"]
 		shard, err1 := strconv.Atoi(o["shard"])
 		index, err2 := strconv.Atoi(o["index"])
-		if err1 != nil || err2 != nil || o["logstore"] != srLogstore {
+		if err1 != nil || err2 != nil || o["logstore"] != logstore {
 			t.Fatalf("origin stamp %v", o)
 		}
 		n[srKey{shard, srGroupOf(t, o["cursor"]), index}]++
@@ -236,7 +243,7 @@ func srRunTrigger(t *testing.T, proto string) srTally {
 
 	total := srShards * srGroups * srLogsPerGroup
 	got := srCount(t, srSettled(t, rs, total))
-	return srTallyOf(t, rep, got, p.resets.Load())
+	return srTallyOf(t, rep, got, p.resets.Load(), srGroups)
 }
 
 // srSettled waits until rsyslog holds want messages or its output has not
@@ -257,9 +264,10 @@ func srSettled(t *testing.T, rs *rsyslogd, want int) []received {
 	}
 }
 
-// srTallyOf compares the trigger's attempts with what the receiver got.
-func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets int64) srTally {
-	tl := srTally{produced: srShards * srGroups * srLogsPerGroup, resets: resets, invocations: len(rep.Attempts)}
+// srTallyOf compares the trigger's attempts with what the receiver got,
+// groups log groups having been produced per shard.
+func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets int64, groups int) srTally {
+	tl := srTally{produced: srShards * groups * srLogsPerGroup, resets: resets, invocations: len(rep.Attempts)}
 	for _, n := range got {
 		tl.received += n
 		tl.duplicates += n - 1
@@ -308,7 +316,7 @@ func srTallyOf(t *testing.T, rep slstrigger.Report, got map[srKey]int, resets in
 	}
 	tl.lostWithSuccess, tl.lostGivenUp = lost(ok), lost(givenUp)
 	for shard := range srShards {
-		for g := range srGroups {
+		for g := range groups {
 			for i := range srLogsPerGroup {
 				if got[srKey{shard, g, i}] == 0 {
 					tl.missing++

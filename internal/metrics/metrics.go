@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"sls2siem/internal/consume"
+	"sls2siem/internal/receivers"
 )
 
 // Options describe the consumer the metrics are of.
@@ -26,6 +28,10 @@ type Options struct {
 	Group, Consumer   string
 	HeartbeatTimeout  time.Duration // heartbeats failing longer than this: not ready
 	StuckAfter        time.Duration // no delivery this long while data waits: unhealthy
+	// Receivers reports the syslog receivers' health (the Shipper's
+	// receivers.Set Status): the receiver metrics, and readiness fails
+	// when none is up. nil: no receiver metrics.
+	Receivers func() []receivers.Status
 }
 
 // Metrics collects what a consumer does. Its methods are safe for
@@ -38,9 +44,13 @@ type Metrics struct {
 	truncated, dropped, resent *prometheus.CounterVec
 	retries, checkpoints       *prometheus.CounterVec
 	failures                   *prometheus.CounterVec // by shard and kind
-	heartbeatFailures          prometheus.Counter
-	inFlight                   prometheus.Gauge
-	latency                    prometheus.Histogram
+	// By receiver: logs and bytes confirmed, failed deliveries by kind,
+	// switches to it.
+	recvLogs, recvBytes, recvSwitches *prometheus.CounterVec
+	recvFailures                      *prometheus.CounterVec
+	heartbeatFailures                 prometheus.Counter
+	inFlight                          prometheus.Gauge
+	latency                           prometheus.Histogram
 
 	mu          sync.Mutex
 	shards      map[int]*shardState
@@ -60,6 +70,7 @@ type shardState struct {
 	groups      int64
 	groupsKnown bool
 	savedAt     time.Time // last checkpoint saved; zero before
+	receiver    string    // the receiver of its last delivery attempt
 }
 
 const namespace = "sls2siem"
@@ -105,6 +116,21 @@ func New(opts Options) *Metrics {
 		ConstLabels: prometheus.Labels{"consumer_group": opts.Group, "consumer": opts.Consumer}})
 	info.Set(1)
 	reg.MustRegister(m.heartbeatFailures, m.inFlight, m.latency, info, stateCollector{m})
+	recv := "receiver"
+	m.recvLogs = counter("receiver_logs_total", "Logs a syslog receiver confirmed (each counted once).", recv)
+	m.recvBytes = counter("receiver_bytes_total", "Bytes of the syslog messages a receiver confirmed (framing excluded).", recv)
+	m.recvFailures = counter("receiver_send_failures_total", "Failed deliveries of a batch to a syslog receiver, by kind (as sls2siem_send_failures_total).", recv, "kind")
+	m.recvSwitches = counter("receiver_switches_total", "Times a shard's batches moved to this syslog receiver from another (after a failure there, or failing back).", recv)
+	if opts.Receivers != nil {
+		for _, st := range opts.Receivers() {
+			m.recvLogs.WithLabelValues(st.Receiver)
+			m.recvBytes.WithLabelValues(st.Receiver)
+			m.recvSwitches.WithLabelValues(st.Receiver)
+			for _, kind := range consume.FailureKinds {
+				m.recvFailures.WithLabelValues(st.Receiver, kind)
+			}
+		}
+	}
 	return m
 }
 
@@ -168,11 +194,18 @@ func (m *Metrics) BatchDelivered(shard int, d consume.Delivery) {
 	m.dropped.WithLabelValues(l).Add(float64(d.Dropped))
 	m.resent.WithLabelValues(l).Add(float64(d.Resent))
 	m.latency.Observe(d.Duration.Seconds())
+	if d.Receiver != "" {
+		m.recvLogs.WithLabelValues(d.Receiver).Add(float64(d.Logs))
+		m.recvBytes.WithLabelValues(d.Receiver).Add(float64(d.Bytes))
+	}
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.shard(shard, now)
 	st.progress, st.lastFailure = now, ""
+	if d.Receiver != "" {
+		st.receiver = d.Receiver
+	}
 }
 
 // BatchFailed implements consume.Observer.
@@ -181,10 +214,26 @@ func (m *Metrics) BatchFailed(shard int, f consume.Failure) {
 	l := strconv.Itoa(shard)
 	m.failures.WithLabelValues(l, f.Kind).Inc()
 	m.resent.WithLabelValues(l).Add(float64(f.Written.Resent))
+	if f.Receiver != "" {
+		m.recvFailures.WithLabelValues(f.Receiver, f.Kind).Inc()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.shard(shard, time.Now())
 	st.waiting, st.lastFailure = true, f.Kind
+	if f.Receiver != "" {
+		st.receiver = f.Receiver
+	}
+}
+
+// ReceiverSwitched implements consume.Observer.
+func (m *Metrics) ReceiverSwitched(shard int, from, to string) {
+	m.recvSwitches.WithLabelValues(to).Inc()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if st := m.shards[shard]; st != nil {
+		st.receiver = to
+	}
 }
 
 // Lag implements consume.Observer. A report on a shard already released
@@ -255,6 +304,19 @@ func (m *Metrics) ready(now time.Time) (bool, string) {
 		return false, "no heartbeat answered for " + now.Sub(m.heartbeatOK).Round(time.Second).String() +
 			", longer than the group's timeout: its shards go to other consumers"
 	}
+	if m.opts.Receivers != nil {
+		sts := m.opts.Receivers()
+		var down []string
+		for _, st := range sts {
+			if st.Up {
+				return true, ""
+			}
+			down = append(down, st.Receiver+" ("+st.LastFailure+")")
+		}
+		if len(sts) > 0 {
+			return false, "no syslog receiver is healthy: " + strings.Join(down, ", ")
+		}
+	}
 	return true, ""
 }
 
@@ -279,12 +341,15 @@ var (
 		"Shards the consumer group assigned to this consumer at its last heartbeat (0 once heartbeats fail past the group's timeout).",
 		nil, nil)
 	descReady = prometheus.NewDesc(namespace+"_consumer_ready",
-		"1 when the consumer holds its heartbeat (what /readyz reports), else 0.",
+		"1 when the consumer holds its heartbeat and a syslog receiver is healthy (what /readyz reports), else 0.",
 		nil, nil)
+	descReceiverUp = prometheus.NewDesc(namespace+"_receiver_up",
+		"1 when the syslog receiver is healthy, 0 while it is found down (skipped until it answers health probes).",
+		[]string{"receiver"}, nil)
 )
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLag, descLagGroups, descCheckpointAge, descStuck, descHeld, descReady} {
+	for _, d := range []*prometheus.Desc{descLag, descLagGroups, descCheckpointAge, descStuck, descHeld, descReady, descReceiverUp} {
 		ch <- d
 	}
 }
@@ -301,6 +366,11 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(held))
 	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, boolValue(ready))
+	if m.opts.Receivers != nil {
+		for _, st := range m.opts.Receivers() {
+			ch <- prometheus.MustNewConstMetric(descReceiverUp, prometheus.GaugeValue, boolValue(st.Up), st.Receiver)
+		}
+	}
 	for id, st := range m.shards {
 		l := strconv.Itoa(id)
 		if st.lagKnown {

@@ -166,11 +166,15 @@ type daemon struct {
 	stop func() (consume.Summary, error)
 }
 
-func start(t *testing.T, e *env, shipper *ship.Shipper, stuckAfter time.Duration) *daemon {
+func start(t *testing.T, e *env, shipper *ship.Shipper, stuckAfter time.Duration, edit ...func(*metrics.Options)) *daemon {
 	t.Helper()
 	c := e.consumeConfig()
-	m := metrics.New(metrics.Options{Version: "test-1.2.3", Project: c.Project, Logstore: c.Logstore, Group: c.Group,
-		Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: stuckAfter})
+	opts := metrics.Options{Version: "test-1.2.3", Project: c.Project, Logstore: c.Logstore, Group: c.Group,
+		Consumer: c.Name, HeartbeatTimeout: c.HeartbeatTimeout, StuckAfter: stuckAfter}
+	for _, f := range edit {
+		f(&opts)
+	}
+	m := metrics.New(opts)
 	srv, err := metrics.Listen("127.0.0.1:0", m.Handler(e.log), e.log, metrics.ServeOptions{})
 	if err != nil {
 		t.Fatal(err)

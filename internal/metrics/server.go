@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"sls2siem/internal/receivers"
 )
 
 // Handler serves /metrics (the Prometheus text format, or what the
@@ -34,8 +36,10 @@ func (m *Metrics) Handler(log *slog.Logger) http.Handler {
 
 // Health is the answer of /healthz.
 type Health struct {
-	Status string        `json:"status"` // ok or stuck
-	Shards []ShardHealth `json:"shards"`
+	Status string `json:"status"` // ok or stuck
+	// Consumer is this consumer's name in the group.
+	Consumer string        `json:"consumer"`
+	Shards   []ShardHealth `json:"shards"`
 }
 
 // ShardHealth is one held shard in /healthz.
@@ -49,6 +53,9 @@ type ShardHealth struct {
 	SinceProgressSeconds float64 `json:"sinceProgressSeconds"`
 	// LastFailure is the kind of the last failed delivery since then.
 	LastFailure string `json:"lastFailure,omitempty"`
+	// Receiver is the syslog receiver (host:port) the shard's batches
+	// go to: that of its last delivery attempt.
+	Receiver string `json:"receiver,omitempty"`
 }
 
 // Readiness is the answer of /readyz.
@@ -56,6 +63,8 @@ type Readiness struct {
 	Status string `json:"status"` // ready or not ready
 	Reason string `json:"reason,omitempty"`
 	Shards []int  `json:"shards"` // held at the last heartbeat
+	// Receivers are the syslog receivers' health.
+	Receivers []receivers.Status `json:"receivers,omitempty"`
 }
 
 // Health reports whether a shard is stuck: it delivered nothing for
@@ -64,10 +73,10 @@ func (m *Metrics) Health() Health {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	h := Health{Status: "ok", Shards: []ShardHealth{}}
+	h := Health{Status: "ok", Consumer: m.opts.Consumer, Shards: []ShardHealth{}}
 	for id, st := range m.shards {
 		sh := ShardHealth{Shard: id, Stuck: m.stuck(st, now), Waiting: st.waiting,
-			SinceProgressSeconds: now.Sub(st.progress).Seconds(), LastFailure: st.lastFailure}
+			SinceProgressSeconds: now.Sub(st.progress).Seconds(), LastFailure: st.lastFailure, Receiver: st.receiver}
 		if sh.Stuck {
 			h.Status = "stuck"
 		}
@@ -84,6 +93,9 @@ func (m *Metrics) Readiness() Readiness {
 	defer m.mu.Unlock()
 	ok, why := m.ready(now)
 	r := Readiness{Status: "ready", Reason: why, Shards: append([]int{}, m.held...)}
+	if m.opts.Receivers != nil {
+		r.Receivers = m.opts.Receivers()
+	}
 	if !ok {
 		r.Status, r.Shards = "not ready", []int{}
 	}

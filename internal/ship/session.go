@@ -9,18 +9,23 @@ import (
 	"sls2siem/internal/delivery"
 	"sls2siem/internal/format"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/transport"
 )
 
-// Session writes log groups to the receiver over one pooled connection,
+// Session writes log groups to a receiver over one pooled connection,
 // so that the logs of one shard keep their order. It is what both drivers
-// (the trigger handler and the consumer group) send through. A Session is
-// used by one goroutine.
+// (the trigger handler and the consumer group) send through. Its route
+// says which receiver it sends to (internal/receivers): it stays there
+// until a delivery fails (Fail) or, between batches, Rebalance moves it.
+// A Session is used by one goroutine.
 type Session struct {
-	s    *Shipper
-	enc  *format.Encoder
-	conn *transport.Conn
-	buf  []byte
+	s     *Shipper
+	enc   *format.Encoder
+	route *receivers.Route
+	recv  *receivers.Receiver // conn's receiver
+	conn  *transport.Conn
+	buf   []byte
 	// flushedBase is the connection's MessagesFlushed when the session
 	// took it (a pooled connection has carried other messages).
 	flushedBase uint64
@@ -40,7 +45,45 @@ type Written struct {
 
 // NewSession starts a session; it connects on its first Write.
 func (s *Shipper) NewSession() *Session {
-	return &Session{s: s, enc: s.newEncoder(), buf: make([]byte, 0, 4096)}
+	return &Session{s: s, enc: s.newEncoder(), route: s.set.NewRoute(), buf: make([]byte, 0, 4096)}
+}
+
+// Receiver names the receiver the session sends to (chosen now when it
+// has none yet).
+func (ss *Session) Receiver() string { return ss.route.Current().Name() }
+
+// Route is the session's way through the receivers: what each took, how
+// many times it switched.
+func (ss *Session) Route() *receivers.Route { return ss.route }
+
+// Fail drops the connection after err, a failed write or confirmation,
+// and moves the session to the next receiver (receivers.Route.Failed). It
+// reports whether the session switched to another receiver that is up:
+// nothing is gained by waiting before the next write. A failure that
+// ctx's end caused (the invocation's deadline, a stop) says nothing of
+// the receiver: the connection is dropped, nothing else.
+func (ss *Session) Fail(ctx context.Context, err error) bool {
+	ss.Reset()
+	if ctx.Err() != nil {
+		return false
+	}
+	return ss.route.Failed(transport.KindOf(err))
+}
+
+// Delivered records that the session's receiver confirmed a batch
+// (consumer mode): a receiver that was down is up again.
+func (ss *Session) Delivered() { ss.route.Progress() }
+
+// Rebalance is called between batches, with nothing unconfirmed: a
+// failover session returns to an earlier receiver that is up again
+// (fail-back), and any session leaves a receiver that is down for one
+// that is up (see receivers.Route.Rebalance). It reports whether the
+// session switched.
+func (ss *Session) Rebalance() bool {
+	if ss.conn != nil {
+		return false
+	}
+	return ss.route.Rebalance()
 }
 
 // SetOrigin names where the session's logs come from, for the origin
@@ -101,11 +144,12 @@ func (ss *Session) Acked() (pos uint64, ok, messages bool) {
 func (ss *Session) write(ctx context.Context, groups []*sls.LogGroup, b *logstore.Batch, skip int64) (Written, error) {
 	var w Written
 	if ss.conn == nil {
-		conn, err := ss.s.pool.Get(ctx)
+		r := ss.route.Use()
+		conn, err := r.Pool().Get(ctx)
 		if err != nil {
 			return w, err
 		}
-		ss.conn, ss.flushedBase = conn, conn.MessagesFlushed()
+		ss.conn, ss.recv, ss.flushedBase = conn, r, conn.MessagesFlushed()
 	}
 	w.Start = ss.conn.Position()
 	err := ss.writeGroups(ctx, groups, b, skip, &w)
@@ -176,7 +220,7 @@ func (ss *Session) Reset() {
 func (ss *Session) Release() {
 	if ss.conn != nil {
 		ss.conn.SetDeadline(time.Time{})
-		ss.s.pool.Put(ss.conn)
+		ss.recv.Pool().Put(ss.conn)
 		ss.conn = nil
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"sls2siem/internal/format"
 	"sls2siem/internal/ledger"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/secret"
 	"sls2siem/internal/slsapi"
 	"sls2siem/internal/transport"
@@ -47,6 +48,10 @@ type Summary struct {
 	// range (transport.Kind: connect, refused, tls, write, confirm, ack,
 	// timeout); empty on success or when the failure was not sending.
 	SendFailure string `json:"sendFailure,omitempty"`
+	// Receivers says, with several receivers, which took how many of the
+	// range's logs, how many times the range switched receivers and how
+	// many messages were written again after a switch; absent with one.
+	Receivers *receivers.Usage `json:"receivers,omitempty"`
 	// DeadLettered reports that the failed range was recorded in the
 	// dead-letter logstore (SHIP_DEADLETTER_LOGSTORE) for redrive.
 	DeadLettered bool `json:"deadLettered"`
@@ -71,20 +76,20 @@ func LogOutcome(ctx context.Context, log *slog.Logger, msgOK, msgErr string, att
 
 // Shipper holds what lives as long as the function instance: the
 // configuration, the SLS HTTP transport, the memory budget of pulled
-// batches and the syslog connection pool. It is safe for concurrent
-// invocations.
+// batches and the syslog receivers (their connection pools and health).
+// It is safe for concurrent invocations.
 type Shipper struct {
 	cfg    config.Config
 	log    *slog.Logger
 	sls    *slsapi.Transport
 	budget *logstore.Budget
-	pool   *transport.Pool
+	set    *receivers.Set
 	// dl writes the dead-letter records (nil without
 	// SHIP_DEADLETTER_LOGSTORE).
 	dl *deadletter.Writer
 }
 
-// Option adjusts the syslog transport of a Shipper.
+// Option adjusts the syslog transport of a Shipper (of each receiver).
 type Option func(*transport.Config)
 
 // WithDial makes the Shipper open its syslog connections with dial (see
@@ -99,9 +104,14 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 	if cfg.DeadLetterLogstore != "" {
 		dl = deadletter.NewWriter(cfg.DeadLetterLogstore, cfg.DeadLetterKeys)
 	}
-	tc := cfg.Syslog.Transport
-	for _, o := range opts {
-		o(&tc)
+	cfgs := append([]transport.Config(nil), cfg.Syslog.Receivers...)
+	if len(cfgs) == 0 {
+		cfgs = []transport.Config{cfg.Syslog.Transport}
+	}
+	for i := range cfgs {
+		for _, o := range opts {
+			o(&cfgs[i])
+		}
 	}
 	return &Shipper{
 		dl:     dl,
@@ -109,9 +119,13 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Shipper {
 		log:    log,
 		sls:    slsapi.NewTransport(cfg.Endpoints).WithSigning(cfg.Signing),
 		budget: logstore.NewBudget(cfg.BatchMemory),
-		pool:   transport.NewPool(tc),
+		set: receivers.New(cfgs, receivers.Options{Policy: cfg.Syslog.Balance, FailbackProbes: cfg.Syslog.FailbackProbes,
+			ProbeInterval: cfg.Syslog.ProbeInterval, MaxRetries: cfg.Syslog.MaxRetries, Log: log}),
 	}
 }
+
+// Receivers are the instance's syslog receivers and their health.
+func (s *Shipper) Receivers() *receivers.Set { return s.set }
 
 // SLSTransport is the instance's SLS HTTP transport, for the consumer
 // library's requests.
@@ -119,8 +133,9 @@ func (s *Shipper) SLSTransport() *slsapi.Transport { return s.sls }
 
 func (s *Shipper) newEncoder() *format.Encoder { return format.NewEncoder(s.cfg.Format) }
 
-// Close closes the pooled syslog connections (FC's pre-stop).
-func (s *Shipper) Close() error { return s.pool.Close() }
+// Close closes the pooled syslog connections and stops the health probes
+// (FC's pre-stop).
+func (s *Shipper) Close() error { return s.set.Close() }
 
 // Ship ships the range named by inv.Event. It stops DeadlineMargin before
 // ctx's deadline. The Summary counts what was delivered even on error.
@@ -141,6 +156,9 @@ func (s *Shipper) Ship(ctx context.Context, inv Invocation) (sum Summary, err er
 		}, sum.Counters.Attrs()...)
 		if sum.SendFailure != "" {
 			attrs = append(attrs, slog.String("sendFailure", sum.SendFailure))
+		}
+		if sum.Receivers != nil {
+			attrs = append(attrs, slog.Any("receivers", sum.Receivers))
 		}
 		attrs = append(attrs, slog.Int64("unconfirmed", sum.Unconfirmed), slog.Int64("lagSeconds", sum.LagSeconds),
 			slog.Bool("deadLettered", sum.DeadLettered), slog.Int64("durationMs", sum.DurationMS))
@@ -298,6 +316,7 @@ func (s *Shipper) shipRange(ctx context.Context, src trigger.Source, creds secre
 	sess.SetOrigin(src.ProjectName, src.LogstoreName, src.ShardID)
 	var err error
 	sum.Counters, sum.Unconfirmed, err = s.Deliver(ctx, reader, sess, src.EndCursor)
+	sum.Receivers = sess.route.Usage()
 	return err
 }
 
@@ -316,26 +335,35 @@ type Source interface {
 // batch the connection reports how far the receiver has confirmed (RELP
 // acknowledgements, or the bytes its TCP stack acknowledged), and when the
 // connection fails only the unconfirmed rest is read again and resent on
-// a new one (for RELP from the first unacknowledged message). Retries are
-// bounded by SYSLOG_MAX_RETRIES failures in a row without a confirmed log.
+// a new one (for RELP from the first unacknowledged message), to the next
+// receiver when there are several (see internal/receivers): at once when
+// that one is up, after the backoff otherwise. Retries are bounded by
+// SYSLOG_MAX_RETRIES failures in a row without a confirmed log, counted
+// across the receivers (at least one failure per receiver), and the
+// switches between receivers by receivers × max(SYSLOG_MAX_RETRIES, 1).
 // end is the cursor after the range's last batch. It returns what was
 // delivered, even on error, and how many logs were written unconfirmed
 // when it failed. The session is released to the pool on success and
-// reset otherwise.
+// reset otherwise; its route holds what each receiver took.
 func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end string) (delivery.Counters, int64, error) {
 	defer sess.Reset() // success releases the connection first
-	led := ledger.New(s.cfg.Syslog.MaxRetries)
+	route := sess.route
+	led := ledger.New(max(s.cfg.Syslog.MaxRetries, s.set.Len()-1))
+	defer func() {
+		c := led.Counters()
+		route.Settle(c.Logs, c.Resent)
+	}()
 	// confirm records what the receiver has confirmed so far, and what
-	// reached the socket.
-	confirm := func() {
+	// reached the socket; it reports whether that is progress.
+	confirm := func() bool {
 		led.Flushed(sess.Flushed())
 		if pos, ok, messages := sess.Acked(); ok {
 			if messages {
-				led.ConfirmMessages(pos)
-			} else {
-				led.Confirm(pos)
+				return led.ConfirmMessages(pos)
 			}
+			return led.Confirm(pos)
 		}
+		return false
 	}
 	var skipAt string // the resume batch, and how many of its messages to skip
 	var skip int64
@@ -343,18 +371,36 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 	defer func() { pf.stop() }()
 	// retry resets the connection after cause and resumes the range at the
 	// first unconfirmed message (or at cursor, when everything written is
-	// confirmed).
+	// confirmed), on the next receiver when there are several.
 	retry := func(cause error, cursor string) error {
-		confirm() // RELP acknowledgements stay true after the failure
-		sess.Reset()
+		if confirm() { // RELP acknowledgements stay true after the failure
+			route.Forgive()
+		}
+		c := led.Counters()
+		route.Settle(c.Logs, c.Resent)
+		from := route.Current().Name()
+		healthy := sess.Fail(ctx, cause)
 		unconfirmed := led.Unconfirmed()
 		resume, n, err := led.Fail(cursor)
 		if err != nil {
-			return fmt.Errorf("%w (%s=%d: %v)", cause, config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries, err)
+			return fmt.Errorf("%w (%s: %v)", cause, s.retryBudget(), err)
+		}
+		if plantSwitchSkipsUnconfirmed && route.Current().Name() != from {
+			resume, n = cursor, 0
+		}
+		if route.TooManySwitches() {
+			return fmt.Errorf("%w (the range switched receivers %d times; one more would exceed %d receivers × max(%s, 1) = %d: %w)",
+				cause, route.Switches(), s.set.Len(), config.VarSyslogMaxRetries, s.set.MaxSwitches(), receivers.ErrTooManySwitches)
 		}
 		backoff := s.cfg.Syslog.Backoff(led.Failures())
-		s.log.Warn("syslog send failed: reconnecting and resending what the receiver has not confirmed",
-			"error", cause.Error(), "retry", led.Failures(), "resend", unconfirmed, "backoff", backoff.String())
+		if healthy {
+			backoff = 0
+		}
+		attrs := []any{"error", cause.Error(), "retry", led.Failures(), "resend", unconfirmed, "backoff", backoff.String()}
+		if s.set.Len() > 1 {
+			attrs = append(attrs, "receiver", from, "next", route.Current().Name())
+		}
+		s.log.Warn("syslog send failed: reconnecting and resending what the receiver has not confirmed", attrs...)
 		pf.stop()
 		if err := sleep(ctx, backoff); err != nil {
 			return cause
@@ -374,7 +420,9 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 				continue
 			}
 			led.Flushed(sess.Flushed())
-			led.ConfirmAll()
+			if led.ConfirmAll() {
+				route.Progress()
+			}
 			break
 		}
 		if err != nil {
@@ -410,10 +458,24 @@ func (s *Shipper) Deliver(ctx context.Context, src Source, sess *Session, end st
 			}
 			continue
 		}
-		confirm()
+		if confirm() {
+			route.Progress()
+		}
+		if plantReceiverPerBatch && s.set.Len() > 1 {
+			sess.Release()
+			sess.route = s.set.NewRoute()
+		}
 	}
 	sess.Release()
 	return led.Counters(), 0, nil
+}
+
+// retryBudget says the retry budget, for an error.
+func (s *Shipper) retryBudget() string {
+	if s.set.Len() == 1 {
+		return fmt.Sprintf("%s=%d", config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries)
+	}
+	return fmt.Sprintf("%s=%d, counted across %d receivers, at least one failure each", config.VarSyslogMaxRetries, s.cfg.Syslog.MaxRetries, s.set.Len())
 }
 
 // sleep waits d or until ctx is done.

@@ -95,6 +95,10 @@ type Shard struct {
 	// BehindLogGroups is the cursor distance from the checkpoint to the
 	// end, when known.
 	BehindLogGroups *int64 `json:"behindLogGroups,omitempty"`
+	// Receiver is the syslog receiver (host:port) the consumer holding the
+	// shard sends it to, as that consumer's daemon says (AddReceivers); ""
+	// when unknown.
+	Receiver string `json:"receiver,omitempty"`
 }
 
 // Report is a consumer group's progress over a logstore's shards.
@@ -104,6 +108,23 @@ type Report struct {
 	Group    string    `json:"consumerGroup"`
 	Time     time.Time `json:"time"` // when the lags were computed
 	Shards   []Shard   `json:"shards"`
+	// Daemons are the consumer daemons (host:port of their
+	// SHIP_METRICS_ADDR) asked for the shards' receivers, if any.
+	Daemons []string `json:"daemons,omitempty"`
+}
+
+// AddReceivers sets each shard's Receiver from what the consumer daemons
+// at daemons say: held maps a consumer's name to the receiver of each
+// shard it holds. Only the consumer the group names as the shard's holder
+// is believed, so a daemon that has just let a shard go cannot speak for
+// it.
+func (r *Report) AddReceivers(daemons []string, held map[string]map[int]string) {
+	r.Daemons = daemons
+	for i, s := range r.Shards {
+		if s.Consumer != "" {
+			r.Shards[i].Receiver = held[s.Consumer][s.Shard]
+		}
+	}
 }
 
 // Read builds the report of group over project/logstore at now. An unknown

@@ -16,7 +16,12 @@ import (
 func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "consumer group %s of project %s logstore %s at %s\n\n", Cell(r.Group), Cell(r.Project), Cell(r.Logstore), r.Time.Format(time.RFC3339))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SHARD\tSTATUS\tCHECKPOINT\tCHECKPOINT RECEIVED\tEND CURSOR\tEND RECEIVED\tBEHIND\tLAG\tCONSUMER\tSAVED")
+	receivers := len(r.Daemons) > 0 // the RECEIVER column, when daemons were asked
+	header := "SHARD\tSTATUS\tCHECKPOINT\tCHECKPOINT RECEIVED\tEND CURSOR\tEND RECEIVED\tBEHIND\tLAG\tCONSUMER\tSAVED"
+	if receivers {
+		header = strings.Replace(header, "CONSUMER", "CONSUMER\tRECEIVER", 1)
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range r.Shards {
 		cp, cpTime, lag, behind, saved := "(none)", "-", "-", "-", "-"
 		if s.Checkpoint != "" {
@@ -34,15 +39,22 @@ func (r Report) WriteTable(w io.Writer) error {
 		if s.CheckpointSaved != nil {
 			saved = s.CheckpointSaved.Format(time.RFC3339)
 		}
-		consumer := s.Consumer
+		consumer := Cell(s.Consumer)
 		if consumer == "" {
 			consumer = "-"
 		}
-		// Every cell comes from SLS (a consumer's name is whatever the
-		// consumer said): escaped, so that no byte can move the terminal's
-		// cursor, colour it or forge a row.
+		if receivers {
+			recv := s.Receiver
+			if recv == "" {
+				recv = "-"
+			}
+			consumer += "\t" + Cell(recv)
+		}
+		// Every cell comes from SLS or a daemon (a consumer's name is
+		// whatever the consumer said): escaped, so that no byte can move
+		// the terminal's cursor, colour it or forge a row.
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Shard, Cell(s.Status), Cell(cp), cpTime,
-			Cell(s.EndCursor), s.EndTime.Format(time.RFC3339), behind, lag, Cell(consumer), saved)
+			Cell(s.EndCursor), s.EndTime.Format(time.RFC3339), behind, lag, consumer, saved)
 	}
 	return tw.Flush()
 }

@@ -41,6 +41,19 @@
 // dropped ones included), the window, timeouts, backoff and deadlines that
 // expire mid-batch.
 //
+// # Several receivers
+//
+// A third of the seeds (drawn from the seed's own stream, so that the
+// others are the one-receiver schedules they always were) ship to two or
+// three receivers (SYSLOG_HOST's list, failover or round-robin, probes
+// every 20 ms to 2 s, fail-back after 1 to 3 of them), each with a
+// behaviour over the run: healthy, down from the start, killed mid-run
+// (its connections reset, dials refused or unanswered for a while),
+// flapping (killed and back every 20 ms to 1 s), or accepting and never
+// acknowledging (RELP: not even the open, or the open alone; TCP: never
+// reading). The instance's health probes dial through the same network,
+// recognised by receivers.IsProbe.
+//
 // # Invariants
 //
 // After every run (Check): a range answered success has every message
@@ -50,7 +63,13 @@
 // the other counters match the range; resent is never negative and equals
 // the messages written to a socket more than once (plaintext schedules);
 // a failed range's logs are a prefix of the range that the receiver did
-// acknowledge; no counter is negative.
+// acknowledge; no counter is negative. With several receivers, besides:
+// a range changes receiver only after a failure (its connection to the
+// receiver it leaves has ended, and it changed receivers no more often
+// than it reconnected); it switches at most receivers ×
+// max(SYSLOG_MAX_RETRIES, 1) times; the logs it reports per receiver sum
+// to its logs and each receiver acknowledged at least as many of them;
+// a failover range starts on the first receiver that was up.
 //
 // A failing seed prints itself; `go test ./internal/delivery/sim -run Sim
 // -seed N` replays it, and seeds found become regression tests

@@ -56,6 +56,13 @@ type link struct {
 	writes    int // socket writes started by the client
 	// tap parses what the client hands to its socket (plaintext only).
 	tap *tap
+	// recv is the receiver the link leads to (SYSLOG_HOST's index);
+	// probe marks a health probe's connection. ended is when (world.seq)
+	// the client closed it or it was reset: 0 while it is up.
+	recv  int
+	probe bool
+	ended int64
+	used  map[int]bool // attempts that wrote on it
 }
 
 func newLink(w *world, id int, p connPlan) *link {
@@ -98,6 +105,9 @@ func (l *link) doReset() {
 		return
 	}
 	l.reset = true
+	if l.ended == 0 {
+		l.ended = l.w.seq.Add(1)
+	}
 	for _, p := range []*pipe{&l.up, &l.down} {
 		p.unackedAtReset = p.flightN
 		p.flight, p.flightN, p.rcv = nil, 0, nil
@@ -215,6 +225,7 @@ func (e *end) Write(b []byte) (int, error) {
 		return 0, net.ErrClosed
 	}
 	if e.client {
+		l.w.used(l)
 		l.writes++
 		if l.tap != nil {
 			l.tap.feed(e.out.accepted, b)
@@ -267,6 +278,9 @@ func (e *end) Close() error {
 		return nil
 	}
 	e.closed = true
+	if e.client && l.ended == 0 {
+		l.ended = l.w.seq.Add(1)
+	}
 	l.pump(e.in)
 	if len(e.in.rcv) > 0 {
 		l.doReset()

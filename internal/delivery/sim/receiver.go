@@ -28,6 +28,7 @@ type receiver struct {
 	halfClosed bool // FIN sent: answers are dropped
 	closeAfter bool // close once the answers are out (serverclose)
 	lied       bool
+	muted      bool
 	// TXNRs the liar answered: promised (plausibly written: stored when
 	// they arrive) and impossible (discarded when they arrive).
 	promised, lies map[int64]bool
@@ -43,6 +44,11 @@ func (r *receiver) run() {
 	defer r.nc.Close()
 	if r.plan.dial == dialAcceptClose {
 		r.w.event("accepted then closed")
+		return
+	}
+	if r.plan.mute && !r.relp {
+		r.w.event("receiver never acknowledges")
+		r.never() // a TCP receiver that never reads
 		return
 	}
 	if tc, ok := r.nc.(*tls.Conn); ok {
@@ -64,6 +70,16 @@ func (r *receiver) run() {
 		if !r.tick() {
 			return
 		}
+	}
+}
+
+// never waits, reading nothing, until the link is reset or closed.
+func (r *receiver) never() {
+	l := r.l
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for !l.reset && !r.e.closed && !l.up.fin {
+		l.cond.Wait()
 	}
 }
 
@@ -152,6 +168,13 @@ func (r *receiver) frame(f frame) bool {
 			r.w.event("taken and discarded")
 		}
 		return true
+	}
+	if r.plan.mute && (f.cmd != "open" || !r.plan.muteAfterOpen) {
+		if !r.muted {
+			r.w.event("receiver never acknowledges")
+			r.muted = true
+		}
+		return true // taken, neither kept nor answered
 	}
 	switch f.cmd {
 	case "open":
@@ -301,7 +324,7 @@ func (r *receiver) lie() {
 	r.promised, r.lies = map[int64]bool{}, map[int64]bool{cut: true}
 	for i, t := range promised {
 		r.promised[t] = true
-		r.w.promise(ids[i])
+		r.w.promise(l, ids[i])
 		r.answer(t, "200 OK", 0)
 	}
 	r.answer(cut, "200 OK", 0)

@@ -26,9 +26,20 @@ type Schedule struct {
 	PullDelay         time.Duration // each batch's pull
 	FaultRate         float64       // share of connections with a fault
 	Ranges            []Range
+	// Several receivers (SYSLOG_HOST's list), drawn from their own stream
+	// of the seed so that one-receiver schedules are those of the seeds
+	// before there were several: how many (1 to 3), the policy, the
+	// probes, and what each receiver does over the run.
+	Receivers      int
+	Balance        string // failover or round-robin
+	FailbackProbes int
+	ProbeInterval  time.Duration
+	Behaviours     []Behaviour
 	// plans, when set, replaces the drawn plans (by connection number,
-	// from 1): the hand-written scenarios of the regression tests.
-	plans map[int]connPlan
+	// from 1): the hand-written scenarios of the regression tests;
+	// otherPlans, when set, replaces the others.
+	plans      map[int]connPlan
+	otherPlans *connPlan
 }
 
 // Range is one range of logs: its groups, each a list of message body
@@ -46,10 +57,102 @@ func (s *Schedule) String() string {
 			n += len(g)
 		}
 	}
-	return fmt.Sprintf("seed %d: %s, window %d, retries %d, backoff %v, write timeout %v, max message %d (drop %v), "+
+	out := fmt.Sprintf("seed %d: %s, window %d, retries %d, backoff %v, write timeout %v, max message %d (drop %v), "+
 		"%d ranges (%d logs), deadline %v, fault rate %.2f",
 		s.Seed, s.Protocol, s.Window, s.MaxRetries, s.Backoff, s.WriteTimeout, s.MaxMessageSize, s.Drop,
 		len(s.Ranges), n, s.InvocationTimeout, s.FaultRate)
+	if s.Receivers > 1 {
+		out += fmt.Sprintf("; %d receivers, %s, %d probes every %v:", s.Receivers, s.Balance, s.FailbackProbes, s.ProbeInterval)
+		for i, b := range s.Behaviours {
+			out += fmt.Sprintf(" [%d] %s", i, b)
+		}
+	}
+	return out
+}
+
+// Behaviour is what one receiver does over a run, on top of each
+// connection's own plan: when it is down (its connections reset at the
+// start of the window, dials refused or unanswered until its end), and
+// whether it accepts and never acknowledges.
+type Behaviour struct {
+	Kind    string // healthy, down from the start, killed mid-run, flapping, never acknowledges
+	Outages []Outage
+	// Mute: the receiver accepts connections and never acknowledges:
+	// RELP answers nothing (MuteAfterOpen: the open, then nothing), TCP
+	// never reads.
+	Mute, MuteAfterOpen bool
+}
+
+// Outage is a window of the run (from its start) in which the receiver
+// is down.
+type Outage struct {
+	From, To time.Duration
+	Refuse   bool // dials refused (the process is gone), else unanswered (the host is)
+}
+
+func (b Behaviour) String() string {
+	out := b.Kind
+	for _, o := range b.Outages {
+		out += fmt.Sprintf(" %v-%v", o.From, o.To)
+	}
+	if b.MuteAfterOpen {
+		out += " (after the open)"
+	}
+	return out
+}
+
+// down reports whether the receiver is down at t (from the run's start),
+// and how a dial fails then.
+func (b Behaviour) down(t time.Duration) (down, refuse bool) {
+	for _, o := range b.Outages {
+		if t >= o.From && t < o.To {
+			return true, o.Refuse
+		}
+	}
+	return false, false
+}
+
+// Receiver behaviours.
+const (
+	behaveHealthy = "healthy"
+	behaveDown    = "down from the start"
+	behaveKilled  = "killed mid-run"
+	behaveFlap    = "flapping"
+	behaveMute    = "never acknowledges"
+)
+
+// drawReceivers draws the receivers of s from their own stream of the
+// seed.
+func (s *Schedule) drawReceivers() {
+	r := rand.New(rand.NewPCG(s.Seed, 0x7ece1e))
+	s.Receivers = pick(r, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3)
+	if s.Receivers == 1 {
+		return
+	}
+	s.Balance = pick(r, "failover", "round-robin")
+	s.FailbackProbes = pick(r, 1, 2, 3)
+	s.ProbeInterval = between(r, 20*time.Millisecond, 2*time.Second)
+	for i := range s.Receivers {
+		b := Behaviour{Kind: pick(r, behaveHealthy, behaveHealthy, behaveDown, behaveKilled, behaveFlap, behaveMute)}
+		if i == s.Receivers-1 && r.IntN(2) == 0 {
+			b.Kind = behaveHealthy // most runs keep one receiver that works
+		}
+		switch b.Kind {
+		case behaveDown:
+			b.Outages = []Outage{{From: 0, To: pick(r, between(r, 100*time.Millisecond, 5*time.Second), time.Hour), Refuse: r.IntN(3) > 0}}
+		case behaveKilled:
+			from := between(r, time.Millisecond, 3*time.Second)
+			b.Outages = []Outage{{From: from, To: from + between(r, 10*time.Millisecond, 5*time.Second), Refuse: r.IntN(3) > 0}}
+		case behaveFlap:
+			period := between(r, 20*time.Millisecond, time.Second)
+			for t := between(r, 0, period); t < 20*time.Second; t += period {
+				b.Outages = append(b.Outages, Outage{From: t, To: t + period/2, Refuse: true})
+			}
+		case behaveMute:
+			b.Mute, b.MuteAfterOpen = true, s.Protocol != "tcp" && r.IntN(2) == 0
+		}
+		s.Behaviours = append(s.Behaviours, b)
+	}
 }
 
 func pick[T any](r *rand.Rand, v ...T) T { return v[r.IntN(len(v))] }
@@ -97,6 +200,7 @@ func NewSchedule(seed uint64) *Schedule {
 		}
 		s.Ranges = append(s.Ranges, rg)
 	}
+	s.drawReceivers()
 	return s
 }
 
@@ -128,12 +232,18 @@ type connPlan struct {
 	lie            bool          // RELP: acknowledge the frame the client's pending write cuts
 	slowWrites     float64       // share of the client's socket writes that block before the stack takes them
 	slowFor        time.Duration
+	// The receiver's behaviour: it never acknowledges (RELP: answers
+	// nothing, or the open alone; TCP: never reads).
+	mute, muteAfterOpen bool
 }
 
 // plan draws the plan of the n-th connection (from 1) of the run.
 func (s *Schedule) plan(n int) connPlan {
 	if p, ok := s.plans[n]; ok {
 		return p
+	}
+	if s.otherPlans != nil {
+		return *s.otherPlans
 	}
 	r := rand.New(rand.NewPCG(s.Seed, uint64(n)))
 	p := connPlan{

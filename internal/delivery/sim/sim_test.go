@@ -96,13 +96,18 @@ func TestSim(t *testing.T) {
 // requiredEvents.
 const minSchedulesForCoverage = 1000
 
-// requiredEvents are the faults and situations of issue 22's list.
+// requiredEvents are the faults and situations of issue 22's list and of issue 20's (several receivers).
 var requiredEvents = []string{
 	"reset at a byte offset", "halfclose at a byte offset", "close at a byte offset", "stall at a byte offset",
 	"ack delayed past the write timeout", "answers split across reads", "taken and discarded", "rsp 500",
 	"serverclose", "protocol violation", "acknowledged a TXNR never received", "pooled connection reused",
 	"deadline expired mid-range", "dial refused", "dial unanswered", "accepted then closed", "open answered 500",
 	"slow socket write", "range retried",
+	// Several receivers (issue 20).
+	"receiver down: down from the start", "receiver down: killed mid-run", "receiver down: flapping",
+	"receiver killed with connections open", "receiver never acknowledges", "switched receiver mid-range and succeeded",
+	"started on a healthy receiver, skipping one found down", "receiver up again after being found down",
+	"ranges of one run delivered to several receivers",
 }
 
 // TestSimRegressions replays the seeds that once failed.

@@ -34,7 +34,7 @@ var pki = sync.OnceValues(func() ([]byte, *tls.Config) {
 		panic(err)
 	}
 	caCert, _ := x509.ParseCertificate(caDER)
-	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "siem.sim"}, DNSNames: []string{"siem.sim"},
+	srv := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "siem.sim"}, DNSNames: []string{"siem.sim", "siem-a.sim", "siem-b.sim", "siem-c.sim"},
 		NotBefore: from, NotAfter: to, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		KeyUsage: x509.KeyUsageDigitalSignature}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srv, caCert, &srvKey.PublicKey, caKey)

@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +24,7 @@ import (
 	"sls2siem/internal/delivery"
 	"sls2siem/internal/format"
 	"sls2siem/internal/logstore"
+	"sls2siem/internal/receivers"
 	"sls2siem/internal/ship"
 	"sls2siem/internal/transport"
 )
@@ -37,11 +40,42 @@ type world struct {
 	stored     map[int]int          // message id -> times a receiver kept it
 	storedOn   map[int]map[int]bool // link id -> message ids kept there
 	promised   map[int]bool         // ids the liar acknowledged while plausibly on their way
+	promisedOn map[int]map[int]bool // link id -> ids the liar promised there
 	violations []string
 	notes      []string
 	attempt    atomic.Int64 // the attempt running (index into attempts)
 	attempts   []attempt
 	events     map[string]int // faults and situations that happened, by name
+	// Several receivers: when the run started (outages count from it), a
+	// sequence that orders the connections' uses and ends, and per
+	// attempt the receivers it used, in order.
+	start time.Time
+	seq   atomic.Int64
+	uses  map[int][]use
+}
+
+// use is an attempt's use of a receiver: a dial that failed (l nil) or
+// its first write on a connection.
+type use struct {
+	seq  int64
+	recv int
+	l    *link
+}
+
+// used records the first write of the running attempt on l (the client's
+// end; l.mu is held).
+func (w *world) used(l *link) {
+	a := w.currentAttempt()
+	if l.probe || a < 0 || l.used[a] {
+		return
+	}
+	if l.used == nil {
+		l.used = map[int]bool{}
+	}
+	l.used[a] = true
+	w.mu.Lock()
+	w.uses[a] = append(w.uses[a], use{seq: w.seq.Add(1), recv: l.recv, l: l})
+	w.mu.Unlock()
 }
 
 // attempt is one delivery of a range (an invocation of the function).
@@ -50,10 +84,15 @@ type attempt struct {
 	counters    delivery.Counters
 	unconfirmed int64
 	err         error
+	// With several receivers: their health when the attempt started, and
+	// what it reports it did with them.
+	health []receivers.Status
+	usage  *receivers.Usage
 }
 
 func newWorld(sc *Schedule) *world {
-	return &world{sc: sc, stored: map[int]int{}, storedOn: map[int]map[int]bool{}, promised: map[int]bool{}, events: map[string]int{}}
+	return &world{sc: sc, stored: map[int]int{}, storedOn: map[int]map[int]bool{}, promised: map[int]bool{}, promisedOn: map[int]map[int]bool{}, events: map[string]int{},
+		uses: map[int][]use{}}
 }
 
 // event counts something that happened (a fault, a situation).
@@ -90,10 +129,14 @@ func (w *world) store(l *link, id int) {
 	w.storedOn[l.id][id] = true
 }
 
-func (w *world) promise(id int) {
+func (w *world) promise(l *link, id int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.promised[id] = true
+	if w.promisedOn[l.id] == nil {
+		w.promisedOn[l.id] = map[int]bool{}
+	}
+	w.promisedOn[l.id][id] = true
 }
 
 func (w *world) currentAttempt() int { return int(w.attempt.Load()) }
@@ -114,29 +157,52 @@ func (w *world) slowWrite(l *link, n int) time.Duration {
 }
 
 // dial is the shipper's transport.Config.Dial: a new link and its
-// receiver, or the dial fault of the connection's plan.
+// receiver, or the dial fault of the connection's plan or of its
+// receiver's behaviour.
 func (w *world) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	recv := w.receiverOf(address)
 	w.mu.Lock()
 	n := len(w.links) + 1
 	p := w.sc.plan(n)
 	l := newLink(w, n, p)
+	l.recv, l.probe = recv, receivers.IsProbe(ctx)
 	w.links = append(w.links, l)
 	w.mu.Unlock()
+	if w.sc.Receivers > 1 {
+		b := w.sc.Behaviours[recv]
+		if down, refuse := b.down(time.Since(w.start)); down {
+			w.dialFailed(l)
+			w.event("receiver down: " + b.Kind)
+			if refuse {
+				return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+			}
+			<-ctx.Done()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
+		}
+		l.plan.mute, l.plan.muteAfterOpen = b.Mute, b.MuteAfterOpen
+		p = l.plan
+	}
 	switch p.dial {
 	case dialRefused:
+		w.dialFailed(l)
 		w.event("dial refused")
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	case dialUnanswered:
+		w.dialFailed(l)
 		w.event("dial unanswered")
 		<-ctx.Done()
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
 	}
 	relp := w.sc.Protocol != "tcp"
 	if w.sc.Protocol != "relp-tls" {
-		l.tap = &tap{p: parser{relp: relp}, attempt: w.currentAttempt}
+		attempt := w.currentAttempt
+		if l.probe {
+			attempt = func() int { return -1 }
+		}
+		l.tap = &tap{p: parser{relp: relp}, attempt: attempt}
 	}
 	client, server := l.ends()
-	r := &receiver{w: w, l: l, e: server, nc: server, plan: p, relp: relp,
+	r := &receiver{w: w, l: l, e: server, nc: server, plan: l.plan, relp: relp,
 		rng: rand.New(rand.NewPCG(w.sc.Seed, uint64(n)<<32|1)), p: parser{relp: relp}}
 	if w.sc.Protocol == "relp-tls" {
 		r.nc = tls.Server(server, serverTLS())
@@ -144,6 +210,88 @@ func (w *world) dial(ctx context.Context, network, address string) (net.Conn, er
 	w.wg.Add(1)
 	go r.run()
 	return client, nil
+}
+
+// dialFailed records a failed dial of the running attempt (not a probe's).
+func (w *world) dialFailed(l *link) {
+	a := w.currentAttempt()
+	if l.probe || a < 0 {
+		return
+	}
+	w.mu.Lock()
+	w.uses[a] = append(w.uses[a], use{seq: w.seq.Add(1), recv: l.recv})
+	w.mu.Unlock()
+}
+
+// hosts are the receivers' host names: siem.sim alone, as before there
+// were several, or siem-a.sim, siem-b.sim, …
+func (sc *Schedule) hosts() []string {
+	if sc.Receivers <= 1 {
+		return []string{"siem.sim"}
+	}
+	var out []string
+	for i := range sc.Receivers {
+		out = append(out, "siem-"+string(rune('a'+i))+".sim")
+	}
+	return out
+}
+
+// receiverOf is the index of the receiver at address.
+func (w *world) receiverOf(address string) int {
+	host, _, _ := net.SplitHostPort(address)
+	for i, h := range w.sc.hosts() {
+		if h == host {
+			return i
+		}
+	}
+	panic("sim: dial to an unknown receiver " + address)
+}
+
+// outages resets, at the start of each of its receivers' outages, every
+// connection to that receiver (a receiver killed, a host gone), until stop
+// is closed.
+func (w *world) outages(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	type start struct {
+		at   time.Duration
+		recv int
+	}
+	var starts []start
+	for i, b := range w.sc.Behaviours {
+		for _, o := range b.Outages {
+			if o.From > 0 {
+				starts = append(starts, start{o.From, i})
+			}
+		}
+	}
+	slices.SortFunc(starts, func(a, b start) int { return int(a.at - b.at) })
+	for _, st := range starts {
+		t := time.NewTimer(time.Until(w.start.Add(st.at)))
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		links := append([]*link(nil), w.links...)
+		w.mu.Unlock()
+		killed := false
+		for _, l := range links {
+			if l.recv != st.recv {
+				continue
+			}
+			l.mu.Lock()
+			if !l.reset {
+				l.doReset()
+				killed = true
+			}
+			l.mu.Unlock()
+		}
+		if killed {
+			w.event("receiver killed with connections open")
+		}
+	}
 }
 
 // msg is one message of a range, as the formatter makes it.
@@ -257,7 +405,7 @@ func (s *source) Seek(cursor string) {
 func (w *world) config() (config.Config, error) {
 	sc := w.sc
 	env := map[string]string{
-		"SYSLOG_HOST": "siem.sim", "SYSLOG_PORT": "514", "SYSLOG_PROTOCOL": sc.Protocol,
+		"SYSLOG_HOST": strings.Join(sc.hosts(), ","), "SYSLOG_PORT": "514", "SYSLOG_PROTOCOL": sc.Protocol,
 		"SYSLOG_MAX_RETRIES":      strconv.Itoa(sc.MaxRetries),
 		"SYSLOG_RETRY_BACKOFF":    sc.Backoff.String(),
 		"SYSLOG_WRITE_TIMEOUT":    sc.WriteTimeout.String(),
@@ -265,6 +413,11 @@ func (w *world) config() (config.Config, error) {
 		"SYSLOG_IDLE_TIMEOUT":     sc.IdleTimeout.String(),
 		"SYSLOG_MAX_MESSAGE_SIZE": strconv.Itoa(sc.MaxMessageSize),
 		"SYSLOG_OVERSIZE":         map[bool]string{true: "drop", false: "truncate"}[sc.Drop],
+	}
+	if sc.Receivers > 1 {
+		env["SYSLOG_BALANCE"] = sc.Balance
+		env["SYSLOG_FAILBACK_PROBES"] = strconv.Itoa(sc.FailbackProbes)
+		env["SYSLOG_PROBE_INTERVAL"] = sc.ProbeInterval.String()
 	}
 	switch sc.Protocol {
 	case "tcp":
@@ -288,6 +441,9 @@ func (w *world) run() ([]*rangeData, error) {
 	}
 	s := ship.New(cfg, slog.New(slog.DiscardHandler), ship.WithDial(w.dial))
 	ranges := w.build(cfg.Format)
+	w.start = time.Now()
+	stopOutages, outagesDone := make(chan struct{}), make(chan struct{})
+	go w.outages(stopOutages, outagesDone)
 	for ri, d := range ranges {
 		time.Sleep(w.sc.Ranges[ri].Gap)
 		src := &source{d: d, delay: w.sc.PullDelay}
@@ -295,6 +451,9 @@ func (w *world) run() ([]*rangeData, error) {
 			w.mu.Lock()
 			w.attempts = append(w.attempts, attempt{rng: ri, try: try})
 			idx := len(w.attempts) - 1
+			if w.sc.Receivers > 1 {
+				w.attempts[idx].health = s.Receivers().Status()
+			}
 			w.mu.Unlock()
 			w.attempt.Store(int64(idx))
 			src.pos = 0
@@ -304,6 +463,7 @@ func (w *world) run() ([]*rangeData, error) {
 			cancel()
 			w.mu.Lock()
 			w.attempts[idx].counters, w.attempts[idx].unconfirmed, w.attempts[idx].err = c, unconfirmed, err
+			w.attempts[idx].usage = sess.Route().Usage()
 			if try > 0 {
 				w.events["range retried"]++
 			}
@@ -321,6 +481,8 @@ func (w *world) run() ([]*rangeData, error) {
 		}
 	}
 	w.attempt.Store(-1)
+	close(stopOutages)
+	<-outagesDone
 	s.Close()
 	// The receivers read and answer what reached them, then every link is
 	// reset so that every goroutine ends.
