@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/consume"
 	"sls2siem/internal/metrics"
 	"sls2siem/internal/ship"
@@ -17,7 +18,7 @@ import (
 
 // newShipperTo returns a Shipper to the TCP receivers at addrs (failover,
 // a probe every 50 ms, fail-back after two).
-func newShipperTo(t *testing.T, addrs ...string) *ship.Shipper {
+func newShipperTo(t *testing.T, endpoint string, addrs ...string) *ship.Shipper {
 	t.Helper()
 	var hosts, ports []string
 	for _, a := range addrs {
@@ -27,7 +28,7 @@ func newShipperTo(t *testing.T, addrs ...string) *ship.Shipper {
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": strings.Join(hosts, ","), "SYSLOG_PORT": strings.Join(ports, ","),
 			"SYSLOG_FRAMING": "octet-counting", "SYSLOG_WRITE_TIMEOUT": "2s", "SYSLOG_PROBE_INTERVAL": "50ms",
-			"SYSLOG_FAILBACK_PROBES": "2", "SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SYSLOG_FAILBACK_PROBES": "2", "SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +60,7 @@ func TestMetricsPerReceiver(t *testing.T) {
 	e.appendGroups(t, 0, 20, 5, time.Now())
 	a := closedAddr(t)
 	b := listen(t, "127.0.0.1:0")
-	shipper := newShipperTo(t, a, b.rcv.Addr())
+	shipper := newShipperTo(t, e.endpoint, a, b.rcv.Addr())
 	d := start(t, e, shipper, time.Minute, func(o *metrics.Options) { o.Receivers = shipper.Receivers().Status })
 	waitFor(t, "100 logs on the second receiver and the checkpoint at the end", func() bool {
 		n, _ := b.count()

@@ -13,6 +13,7 @@ import (
 	"github.com/gogo/protobuf/proto"
 
 	"sls2siem/internal/config"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/localcloud/slsemu"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkShipRange(b *testing.B) {
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"SYSLOG_HOST": "127.0.0.1", "SYSLOG_PORT": port, "SYSLOG_FRAMING": "octet-counting",
-			"SLS_ALLOWED_ENDPOINTS": "127.0.0.1", "SLS_HTTPS": "false"}[k]
+			"SLS_ALLOWED_ENDPOINTS": localcloud.AllowedPatterns(endpoint), "SLS_HTTPS": "false"}[k]
 	}, config.UseTrigger)
 	if err != nil {
 		b.Fatal(err)
