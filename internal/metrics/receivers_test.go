@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"sls2siem/internal/config"
-	"sls2siem/internal/localcloud"
 	"sls2siem/internal/consume"
+	"sls2siem/internal/localcloud"
 	"sls2siem/internal/metrics"
 	"sls2siem/internal/ship"
 )
